@@ -1,0 +1,1 @@
+"""CareBridge: behavioral health screening and warm handoffs in chat."""

@@ -1,0 +1,19 @@
+"""The `carebridge` command."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli import instruments
+from bot.cli.demo import demo
+from bot.cli.score import score_command
+
+app = typer.Typer(help="CareBridge: behavioral health screening and warm handoffs.", no_args_is_help=True)
+app.add_typer(instruments.app, name="instruments")
+app.command("score")(score_command)
+app.command("demo")(demo)
+
+
+def main() -> None:
+    """Run the command line."""
+    app()

@@ -1,0 +1,1 @@
+"""Conversation and handoff state machines: pure, no I/O."""
