@@ -37,9 +37,10 @@ def test_show_renders_items_and_numbered_options_as_a_patient_sees_them():
 
 
 def test_show_in_spanish():
-    result = run("instruments", "show", "gad7", "--lang", "es")
+    result = run("instruments", "show", "phq9", "--lang", "es")
     assert result.exit_code == 0
-    assert "1 de 8" in result.output
+    assert "1 de 10" in result.output
+    assert "1. Ningún día" in result.output
 
 
 def test_show_refuses_a_language_the_instrument_lacks():
