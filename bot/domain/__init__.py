@@ -1,0 +1,1 @@
+"""Domain vocabulary shared by the flows, the services and the adapters: events and effects."""

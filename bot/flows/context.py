@@ -1,0 +1,44 @@
+"""What a flow step may read besides the conversation: instruments, clinic config, words, ids."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.clinic_config import Clinic, ClinicConfig, Plan
+from bot.flows.parsing import Words
+from bot.instruments.schema import Instrument
+
+ACUITY_INSTRUMENT, ACUITY_ITEM = "asq", "q5"
+
+
+class Ids(Protocol):
+    """Make new opaque references (random in production, a counter in tests)."""
+
+    def new(self, prefix: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class FlowContext:
+    """Read-only inputs of every step."""
+
+    catalog: Mapping[str, Instrument]
+    config: ClinicConfig
+    words: Words
+
+    def clinic(self, slug: str) -> Clinic:
+        """Return a clinic's settings."""
+        return self.config.clinic(slug)
+
+    def plan(self, name: str) -> Plan:
+        """Return a screening plan by name."""
+        return self.config.plans[name]
+
+    def crisis_phrases(self) -> list[str]:
+        """Return the crisis phrases of every locale (a patient may write in either language)."""
+        return [p for phrases in self.config.crisis.phrases.values() for p in phrases]
+
+    def crisis_resources(self, locale: str) -> list[str]:
+        """Return the crisis resources in a locale, or in English where the clinic has none."""
+        return self.config.crisis.resources.get(locale) or self.config.crisis.resources["en"]

@@ -1,0 +1,260 @@
+"""The conversation's handlers: commands, buttons, prompts and timers (answers and crisis in mixins)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.domain import effects as fx
+from bot.domain.events import TimerDue
+from bot.flows import prompts
+from bot.flows.answering import AnsweringMixin
+from bot.flows.context import FlowContext, Ids
+from bot.flows.crisis import CrisisMixin
+from bot.flows.parsing import contains_crisis_phrase, fold
+from bot.flows.state import Conversation
+
+LOCALES = {"lang_en": "en", "lang_es": "es"}
+
+
+class Handlers(AnsweringMixin, CrisisMixin):
+    """The model the state machine drives for one event; collects effects, performs no I/O."""
+
+    state: str  # set by the machine
+
+    def __init__(self, conv: Conversation, now: datetime, ctx: FlowContext, ids: Ids):
+        self.conv = conv
+        self.now = now
+        self.ctx = ctx
+        self.ids = ids
+        self.effects: list[fx.Effect] = []
+
+    # -- output ---------------------------------------------------------------------------
+
+    def say(self, template: str, priority: int = fx.REPLY, **variables) -> None:
+        """Queue a message to the patient."""
+        self.effects.append(fx.Say(template, variables, (), priority))
+
+    def emit(self, effect: fx.Effect) -> None:
+        """Record an effect for the service to store."""
+        self.effects.append(effect)
+
+    def open_prompt(self, name: str, priority: int = fx.REPLY, **variables) -> None:
+        """Ask a fixed-choice prompt and remember it as the open one."""
+        nonce = self.ids.new("n")
+        self.conv.context.update(prompt=name, nonce=nonce)
+        self.effects.append(prompts.prompt(name, nonce, variables, priority))
+
+    def prompt_again(self) -> None:
+        """Ask again whatever is open, so the patient always knows what is expected."""
+        name = self.conv.context.get("prompt")
+        if name == "question" and self.state == "screening":
+            self.ask_next(reuse_nonce=True)
+        elif name == "acuity":
+            self.ask_acuity(reuse_nonce=True)
+        elif name in prompts.PROMPTS:
+            nonce = self.conv.context["nonce"]
+            self.effects.append(prompts.prompt(name, nonce, self.prompt_variables(name)))
+
+    def prompt_variables(self, name: str) -> dict:
+        """Return the variables a fixed-choice prompt's template needs."""
+        if name == "consent":
+            clinic = self.ctx.clinic(self.conv.clinic)
+            return {"clinic_name": clinic.name, "resources": self.ctx.crisis_resources(self.conv.locale)}
+        return {}
+
+    # -- inbound ----------------------------------------------------------------------------
+
+    def on_text(self, text: str) -> None:
+        """Handle typed text: crisis phrases first, then commands, then the open question."""
+        if contains_crisis_phrase(text, self.ctx.crisis_phrases()):
+            self.start_crisis(source="crisis_phrase", reason="crisis phrase in a message")
+            return
+        command = self.ctx.words.command(text)
+        if command is not None:
+            self.on_command(command)
+        elif self.conv.status == "opted_out":
+            self.say("opted_out", resources=self.ctx.crisis_resources(self.conv.locale))
+        elif not fold(text):
+            self.say("hint_empty")
+            self.prompt_again()
+        else:
+            self.on_reply(text)
+
+    def on_command(self, command: str) -> None:
+        """Handle a command word or slash command."""
+        if command == "crisis":
+            self.say("crisis", priority=fx.CRISIS, resources=self.ctx.crisis_resources(self.conv.locale))
+            self.prompt_again()
+        elif self.conv.status == "opted_out":
+            self.while_opted_out(command)
+        elif command == "start":
+            self.on_start()
+        elif command == "help":
+            self.say("help", resources=self.ctx.crisis_resources(self.conv.locale))
+            self.prompt_again()
+        elif command == "pause":
+            self.on_pause()
+        elif command == "resume":
+            self.on_resume()
+        elif command == "back":
+            self.on_back()
+        elif command in ("language", "stop") and self.state in ("confirm_stop", "choose_language"):
+            self.prompt_again()
+        elif command == "language":
+            self.remember_place()
+            self.ask_language()
+            self.open_prompt("choose_language")
+        elif command == "stop":
+            self.remember_place()
+            self.ask_stop()
+            self.open_prompt("confirm_stop")
+
+    def remember_place(self) -> None:
+        """Remember the state and open prompt that a stop or language prompt interrupts."""
+        context = self.conv.context
+        context.update(return_to=self.state, saved_prompt=context.get("prompt"), saved_nonce=context.get("nonce"))
+
+    def while_opted_out(self, command: str) -> None:
+        """After opting out only start (to rejoin), help and crisis do anything."""
+        if command == "start":
+            self.conv.context.clear()
+            self.ask_consent()
+            self.open_prompt("consent", **self.prompt_variables("consent"))
+        else:
+            self.say("opted_out", resources=self.ctx.crisis_resources(self.conv.locale))
+
+    def on_button(self, data: str) -> None:
+        """Handle a button press; a press on anything but the open question changes nothing."""
+        parts = data.split(":")
+        context = self.conv.context
+        screening = self.conv.screening
+        if self.conv.status == "opted_out" or context.get("nonce") is None:
+            self.say("stale_button")
+            return
+        if parts[0] == "a" and len(parts) == 4 and self.state == "screening" and context.get("prompt") == "question":
+            if screening is not None and parts[1] == screening.ref and parts[2] == context["nonce"]:
+                self.on_choice_value(parts[3])
+                return
+        if parts[0] == "c" and len(parts) == 3 and parts[1] == context["nonce"]:
+            name = context.get("prompt")
+            if name in prompts.PROMPTS and parts[2] in prompts.PROMPTS[name][1]:
+                self.on_prompt_choice(name, parts[2])
+                return
+        self.say("stale_button")
+
+    def on_prompt_choice(self, name: str, choice: str) -> None:
+        """Act on the choice made at a fixed-choice prompt."""
+        if name == "consent":
+            self.on_consent(choice == "agree")
+        elif name == "offer":
+            self.on_offer(choice)
+        elif name == "acuity":
+            self.on_acuity(choice == "acuity_yes")
+        elif name == "confirm_stop":
+            self.on_stop_confirmation(choice == "stop_yes")
+        elif name == "choose_language":
+            self.on_language(LOCALES[choice])
+
+    # -- commands -------------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        """Greet: ask for consent the first time, otherwise carry on where the patient was."""
+        if not self.conv.consented and self.state in ("new", "consent", "idle"):
+            self.ask_consent()
+            self.open_prompt("consent", **self.prompt_variables("consent"))
+        elif self.state == "idle":
+            self.say("nothing_pending")
+        else:
+            self.say("welcome_back")
+            self.prompt_again()
+
+    def on_consent(self, agreed: bool) -> None:
+        """Record the consent decision and, on agreement, start the clinic's screening."""
+        if not agreed:
+            self.emit(fx.Audited("consent_declined"))
+            self.consent_refused()
+            self.conv.context.clear()
+            self.say("consent_declined", resources=self.ctx.crisis_resources(self.conv.locale))
+            return
+        self.conv.consented = True
+        self.emit(fx.PatientUpdated(consented_at=self.now))
+        self.emit(fx.Audited("consent_given"))
+        self.consent_given()
+        self.begin_screening(self.ctx.clinic(self.conv.clinic).plan, trigger="intake")
+
+    def on_pause(self) -> None:
+        """Pause an open screening; its answers stay."""
+        if self.state != "screening":
+            self.say("nothing_to_pause")
+            self.prompt_again()
+            return
+        self.pause()
+        self.conv.context["prompt"] = "paused"
+        ref = self.conv.screening.ref
+        self.emit(fx.TimersCancelled(ref))
+        expiry = self.ctx.config.screening.expire_after_hours
+        self.emit(fx.TimerScheduled("expiry", self.now + timedelta(hours=expiry), ref))
+        self.say("paused")
+
+    def on_resume(self) -> None:
+        """Resume a paused screening at the next unanswered item."""
+        if self.state == "paused":
+            self.continue_screening()
+            self.say("resumed")
+            self.schedule_silence_timers()
+            self.ask_next()
+        elif self.state in ("new", "idle"):
+            self.say("nothing_pending")
+        else:
+            self.prompt_again()
+
+    def on_stop_confirmation(self, confirmed: bool) -> None:
+        """Opt the patient out after confirmation, or go back to where they were."""
+        if not confirmed:
+            self.say("stop_cancelled")
+            self.return_to_previous()
+            return
+        screening = self.conv.screening
+        if screening is not None:
+            self.emit(fx.TimersCancelled(screening.ref))
+            self.emit(fx.ScreeningEnded(screening.ref, "stopped"))
+            self.conv.screening = None
+        self.conv.status = "opted_out"
+        self.emit(fx.PatientUpdated(status="opted_out"))
+        self.emit(fx.Audited("opted_out"))
+        self.stop_confirmed()
+        self.conv.context.clear()
+        self.say("stopped", resources=self.ctx.crisis_resources(self.conv.locale))
+
+    def on_language(self, locale: str) -> None:
+        """Switch the patient's language and carry on."""
+        self.conv.locale = locale
+        self.emit(fx.PatientUpdated(locale=locale))
+        self.say("language_set")
+        self.return_to_previous()
+
+    def return_to_previous(self) -> None:
+        """Leave a stop or language prompt for the state the patient was in, and re-ask."""
+        context = self.conv.context
+        self.return_to(context.pop("return_to", "idle"))
+        context["prompt"] = context.pop("saved_prompt", None)
+        context["nonce"] = context.pop("saved_nonce", None)
+        self.prompt_again()
+
+    # -- timers -----------------------------------------------------------------------------
+
+    def on_timer(self, event: TimerDue) -> None:
+        """Send a reminder, or close a silent screening as incomplete."""
+        screening = self.conv.screening
+        if screening is None or screening.ref != event.screening_ref or self.conv.status == "opted_out":
+            return
+        if event.kind == "reminder" and self.state == "screening":
+            self.say("reminder", priority=fx.REMINDER)
+            self.ask_next(reuse_nonce=True, priority=fx.REMINDER)
+        elif event.kind == "expiry" and self.state in ("screening", "paused"):
+            self.emit(fx.TimersCancelled(screening.ref))
+            self.emit(fx.ScreeningEnded(screening.ref, "expired"))
+            self.conv.screening = None
+            self.conv.context.clear()
+            self.settle()
+            self.say("expired", priority=fx.REMINDER)

@@ -1,0 +1,95 @@
+"""Read what a patient typed: a command word, a crisis phrase, or an answer to the open question."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bot.instruments.schema import Instrument, Item
+from bot.instruments.scoring import Answer, AnswerError, check_answer
+
+MAX_ANSWER_CHARS = 200
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_NUMBER = re.compile(r"^[0-9]{1,3}$")
+
+
+@dataclass(frozen=True)
+class Words:
+    """The words of every locale: command keywords, yes/no words and button labels."""
+
+    keywords: Mapping[str, Mapping[str, tuple[str, ...]]]  # locale -> command -> words
+    yes: Mapping[str, tuple[str, ...]]
+    no: Mapping[str, tuple[str, ...]]
+    labels: Mapping[str, Mapping[str, str]]
+
+    def command(self, text: str) -> str | None:
+        """Return the command a whole message names in any locale ('/pause', 'pausa'), if any."""
+        folded = fold(text).lstrip("/")
+        for by_command in self.keywords.values():
+            for command, words in by_command.items():
+                if folded in {fold(w) for w in words}:
+                    return command
+        return None
+
+    def is_yes(self, text: str) -> bool:
+        """Say whether a message means yes in any locale."""
+        return fold(text) in {fold(w) for words in self.yes.values() for w in words}
+
+    def is_no(self, text: str) -> bool:
+        """Say whether a message means no in any locale."""
+        return fold(text) in {fold(w) for words in self.no.values() for w in words}
+
+
+def fold(text: str) -> str:
+    """Return text without case, accents, invisible characters, edge punctuation or extra spaces."""
+    text = _INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"\s+", " ", text).strip()
+    return text.strip(" .!¡¿,;:\"'()[]")
+
+
+def contains_crisis_phrase(text: str, phrases: Iterable[str]) -> bool:
+    """Say whether the text contains any crisis phrase, ignoring case and accents."""
+    folded = fold(text)
+    return any(fold(p) and fold(p) in folded for p in phrases)
+
+
+def parse_answer(inst: Instrument, item: Item, text: str, words: Words) -> Answer | None:
+    """Return the answer a typed message gives to this item, or None if it is not one."""
+    if len(text) > MAX_ANSWER_CHARS:
+        return None
+    options = inst.options(item)
+    if item.multiple:
+        return _parse_multiple(inst, item, text)
+    folded = fold(text)
+    if _NUMBER.match(folded):
+        index = int(folded)
+        return options[index - 1].value if 1 <= index <= len(options) else None
+    for option in options:
+        if folded in {fold(t) for t in option.text.values()}:
+            return option.value
+    english = {fold(o.text.get("en", "")): o.value for o in options}
+    if words.is_yes(text) and "yes" in english:
+        return english["yes"]
+    if words.is_no(text) and "no" in english:
+        return english["no"]
+    return None
+
+
+def _parse_multiple(inst: Instrument, item: Item, text: str) -> Answer | None:
+    options = inst.options(item)
+    parts = [p for p in re.split(r"[\s,;y+&]+", fold(text)) if p]
+    if not parts or not all(_NUMBER.match(p) for p in parts):
+        return None
+    indexes = {int(p) for p in parts}
+    if not all(1 <= i <= len(options) for i in indexes):
+        return None
+    answer = frozenset(options[i - 1].value for i in indexes)
+    try:
+        check_answer(inst, item, answer)
+    except AnswerError:
+        return None
+    return answer

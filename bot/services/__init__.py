@@ -1,0 +1,1 @@
+"""Use cases: every adapter calls these, and only these, to change anything."""

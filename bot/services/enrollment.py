@@ -1,0 +1,64 @@
+"""Enrollment: a patient joins through a one-time link, an open clinic code, or the console."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.domain.effects import REPLY, Say
+from bot.domain.events import Event, PatientCommand
+from bot.services.ports import PatientRef, UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.services.handle import Services
+
+OPEN_ENROLLMENT_PREFIX = "c-"
+
+
+def token_hash(token: str) -> str:
+    """Return the stored form of an enrollment token (the token itself is never stored)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def enroll_from_start(services: Services, uow: UnitOfWork, event: Event, now: datetime) -> PatientRef | None:
+    """Enroll an unknown chat that sent /start with a valid token or open clinic code; else say why not."""
+    argument = event.argument.strip() if isinstance(event, PatientCommand) and event.command == "start" else ""
+    clinic_slug, external_ref = None, None
+    if argument.startswith(OPEN_ENROLLMENT_PREFIX):
+        slug = argument[len(OPEN_ENROLLMENT_PREFIX):]
+        if any(c.slug == slug and c.open_enrollment for c in services.flow.config.clinics):
+            clinic_slug = slug
+    elif argument:
+        redeemed = uow.redeem_token(token_hash(argument), now)
+        if redeemed is not None:
+            clinic_slug, external_ref = redeemed
+    if clinic_slug is None:
+        template = "link_invalid" if argument else "not_enrolled"
+        locale = "en"
+        message = services.presenter.patient_message(Say(template, {}, (), REPLY), locale)
+        uow.queue_direct(event.platform, event.chat_id, message, REPLY, now)
+        return None
+    return new_patient(services, uow, clinic_slug, event.platform, event.chat_id, now, external_ref)
+
+
+def new_patient(
+    services: Services, uow: UnitOfWork, clinic_slug: str, platform: str, chat_id: str, now: datetime,
+    external_ref: str | None = None,
+) -> PatientRef:
+    """Create a patient with a fresh pseudonymous code, in the clinic's language."""
+    clinic = services.flow.clinic(clinic_slug)
+    code = uow.unused_patient_code(services.ids)
+    return uow.create_patient(clinic.slug, clinic.name, platform, chat_id, clinic.locale, now, code, external_ref)
+
+
+def enroll_chat(services: Services, clinic_slug: str, platform: str, chat_id: str, external_ref: str | None = None) -> str:
+    """Enroll a chat directly (console, staff-assisted) and return the patient's code."""
+    now = services.now()
+    with services.store.unit_of_work() as uow:
+        existing = uow.patient_for_chat(platform, chat_id)
+        if existing is not None:
+            return existing.code
+        patient = new_patient(services, uow, clinic_slug, platform, chat_id, now, external_ref)
+        uow.commit()
+        return patient.code

@@ -1,0 +1,85 @@
+"""handle(event): the one entry point that changes anything, one transaction per event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain import effects as fx
+from bot.domain.events import Event, PatientCommand, TimerDue
+from bot.flows.context import FlowContext, Ids
+from bot.flows.conversation import step
+from bot.services.enrollment import enroll_from_start
+from bot.services.ports import PatientRef, Presenter, Store, UnitOfWork
+
+
+@dataclass(frozen=True)
+class Services:
+    """What handle() works with: the store, the flow's inputs, rendering, ids and the clock."""
+
+    store: Store
+    flow: FlowContext
+    presenter: Presenter
+    ids: Ids
+    clock: object  # callable returning an aware datetime
+
+    def now(self) -> datetime:
+        """Return the current time from the injected clock."""
+        return self.clock()
+
+
+def handle(services: Services, event: Event) -> str:
+    """Apply one inbound event exactly once; return 'applied', 'duplicate' or 'ignored'."""
+    now = services.now()
+    with services.store.unit_of_work() as uow:
+        if not uow.claim_event(event.key, now):
+            return "duplicate"
+        patient, event = _find_patient(services, uow, event, now)
+        if patient is None:
+            uow.commit()
+            return "ignored"
+        conv = uow.load_conversation(patient)
+        result = step(conv, event, now, services.flow, services.ids)
+        uow.save(patient, result.conversation, result.effects, _render(services, patient, result), now)
+        uow.commit()
+    return "applied"
+
+
+def _find_patient(services: Services, uow: UnitOfWork, event: Event, now: datetime) -> tuple[PatientRef | None, Event]:
+    if isinstance(event, TimerDue):
+        found = uow.patient_for_timer(event.timer_id, now)
+        if found is None:
+            return None, event
+        patient, kind, screening_ref = found
+        return patient, TimerDue(event.key, event.timer_id, kind, patient.code, screening_ref)
+    patient = uow.patient_for_chat(event.platform, event.chat_id)
+    if patient is None:
+        patient = enroll_from_start(services, uow, event, now)
+        if patient is not None:
+            event = PatientCommand(event.key, event.platform, event.chat_id, "start")
+    return patient, event
+
+
+def _render(services: Services, patient: PatientRef, result) -> dict[int, dict]:
+    """Render every message of the step in the patient's current language."""
+    locale = result.conversation.locale
+    rendered: dict[int, dict] = {}
+    clinic = services.flow.clinic(patient.clinic)
+    for index, effect in enumerate(result.effects):
+        if isinstance(effect, fx.Say):
+            rendered[index] = services.presenter.patient_message(effect, locale)
+        elif isinstance(effect, fx.PageQueued):
+            variables = {
+                "urgency": effect.urgency,
+                "patient_code": patient.code,
+                "clinic_name": clinic.name,
+                "reason": effect.reason,
+                "callback": effect.callback_requested,
+            }
+            rendered[index] = {
+                "text": services.presenter.page(variables),
+                "handoff": effect.handoff_ref,
+                "urgency": effect.urgency,
+                "patient_code": patient.code,
+            }
+    return rendered

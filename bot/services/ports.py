@@ -1,0 +1,68 @@
+"""What the services need from the outside, as protocols: storage, rendering, time, ids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.domain.effects import Effect, Say
+from bot.flows.state import Conversation
+
+
+@dataclass(frozen=True)
+class PatientRef:
+    """A patient as the services see one: ids and routing, no answers."""
+
+    id: int
+    code: str
+    clinic: str
+    platform: str
+    chat_id: str
+    locale: str
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A message waiting in the outbox."""
+
+    id: int
+    channel: str
+    platform: str
+    recipient: str
+    kind: str
+    priority: int
+    payload: dict[str, Any]
+
+
+class UnitOfWork(Protocol):
+    """One transaction: everything an event changes commits together or not at all."""
+
+    def claim_event(self, key: str, now: datetime) -> bool: ...
+    def patient_for_chat(self, platform: str, chat_id: str) -> PatientRef | None: ...
+    def patient_for_timer(self, timer_id: int, now: datetime) -> tuple[PatientRef, str, str | None] | None: ...
+    def load_conversation(self, patient: PatientRef) -> Conversation: ...
+    def save(self, patient: PatientRef, conv: Conversation, effects: list[Effect], rendered: dict[int, dict], now: datetime) -> None: ...
+    def create_patient(self, clinic: str, clinic_name: str, platform: str, chat_id: str, locale: str, now: datetime, code: str, external_ref: str | None = None) -> PatientRef: ...
+    def redeem_token(self, token_hash: str, now: datetime) -> tuple[str, str | None] | None: ...
+    def unused_patient_code(self, ids: Any) -> str: ...
+    def queue_direct(self, platform: str, chat_id: str, payload: dict, priority: int, now: datetime) -> None: ...
+    def commit(self) -> None: ...
+
+
+class Store(Protocol):
+    """Opens units of work and reads the outbox."""
+
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]: ...
+    def pending_messages(self, channel: str, platform: str | None = None, recipient: str | None = None) -> list[OutboundMessage]: ...
+    def mark_sent(self, message_id: int, now: datetime) -> None: ...
+    def due_timer_ids(self, now: datetime) -> Iterator[int]: ...
+
+
+class Presenter(Protocol):
+    """Turn a Say effect into the text and buttons a patient receives."""
+
+    def patient_message(self, say: Say, locale: str) -> dict[str, Any]: ...
+    def page(self, variables: dict[str, Any]) -> str: ...
