@@ -7,6 +7,7 @@ import pytest
 from bot.config import data_dir
 from bot.instruments import Instrument, load_catalog, score
 from bot.instruments.answer_list import parse_answer_list
+from tests.store_fixtures import clock, database_url, make_services, patient_chat  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import instruments
+from bot.cli import db, instruments
+from bot.cli.chat import chat
 from bot.cli.demo import demo
 from bot.cli.score import score_command
 
@@ -12,6 +13,8 @@ app = typer.Typer(help="CareBridge: behavioral health screening and warm handoff
 app.add_typer(instruments.app, name="instruments")
 app.command("score")(score_command)
 app.command("demo")(demo)
+app.command("chat")(chat)
+app.add_typer(db.app, name="db")
 
 
 def main() -> None:

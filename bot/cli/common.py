@@ -48,6 +48,19 @@ def instrument(instrument_id: str) -> Instrument:
     return found
 
 
+def services_or_exit(**kwargs):
+    """Build the services on the configured database, or exit 1 with what is wrong."""
+    from bot.bootstrap import bootstrap
+    from bot.clinic_config import ClinicConfigError
+
+    try:
+        return bootstrap(settings(), **kwargs)
+    except (InstrumentFileError, ClinicConfigError) as exc:
+        for line in exc.lines:
+            errors.print(line, markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
 def describe_answer_error(inst: Instrument, exc: AnswerError) -> str:
     """Return a one-line message naming the instrument and the item at fault."""
     if exc.item is None:

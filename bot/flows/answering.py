@@ -131,7 +131,8 @@ class AnsweringMixin:
         if not new:
             return False
         handled += [f"{inst.id}:{f}" for f in new]
-        self.start_crisis(source="item", reason=f"{inst.short_title}: {', '.join(new)}")
+        labels = [f.label["en"] for f in inst.flags if f.id in new]
+        self.start_crisis(source="item", reason=f"{inst.short_title}: {', '.join(labels)}")
         return True
 
     def scores(self) -> dict[str, Score]:

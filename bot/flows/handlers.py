@@ -108,6 +108,9 @@ class Handlers(AnsweringMixin, CrisisMixin):
             self.remember_place()
             self.ask_stop()
             self.open_prompt("confirm_stop")
+        else:
+            self.say("help", resources=self.ctx.crisis_resources(self.conv.locale))
+            self.prompt_again()
 
     def remember_place(self) -> None:
         """Remember the state and open prompt that a stop or language prompt interrupts."""
@@ -117,6 +120,10 @@ class Handlers(AnsweringMixin, CrisisMixin):
     def while_opted_out(self, command: str) -> None:
         """After opting out only start (to rejoin), help and crisis do anything."""
         if command == "start":
+            self.conv.status = "active"
+            self.conv.consented = False
+            self.emit(fx.PatientUpdated(status="active"))
+            self.emit(fx.Audited("rejoined"))
             self.conv.context.clear()
             self.ask_consent()
             self.open_prompt("consent", **self.prompt_variables("consent"))

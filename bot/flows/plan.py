@@ -78,8 +78,12 @@ def completed_score(inst: Instrument, given: Mapping[str, Answer], sex: str | No
 
 
 def _counts(inst: Instrument, item: Item, given: Mapping[str, Answer]) -> bool:
+    """Say whether an item counts towards "n of m": answered, or still expected to be asked."""
     if item.id in given:
         return True
+    if not item.required:
+        return item.ask_if is not None and is_asked(inst, item, given)
     if item.ask_if is None:
-        return item.required
-    return is_asked(inst, item, given)
+        return True
+    undecided = any(name not in given for name in item.ask_if.referenced_items())
+    return undecided or is_asked(inst, item, given)
