@@ -15,7 +15,7 @@ from bot.ids import RandomIds
 from bot.instruments import Instrument, load_catalog
 from bot.services.handle import Services
 from bot.store import migrate
-from bot.store.db import make_engine
+from bot.store.db import is_sqlite, make_engine
 from bot.store.uow import SqlStore
 
 
@@ -36,16 +36,17 @@ def load_flow_context(settings: Settings) -> FlowContext:
     return FlowContext(catalog=catalog, config=config, words=load_words(settings.messages_dir))
 
 
-def bootstrap(
-    settings: Settings,
-    clock: Callable[[], datetime] = utc_now,
-    ids: Ids | None = None,
-    upgrade_database: bool = True,
-) -> Services:
-    """Build the services on the configured database, upgrading its schema first if asked."""
+class SchemaOutOfDate(Exception):
+    """The database is not at the newest schema and is not upgraded automatically."""
+
+
+def bootstrap(settings: Settings, clock: Callable[[], datetime] = utc_now, ids: Ids | None = None) -> Services:
+    """Build the services; a SQLite database is upgraded on the spot, PostgreSQL must be up to date."""
     flow = load_flow_context(settings)
     engine = make_engine(settings.database_url)
-    if upgrade_database:
+    if is_sqlite(engine):
         migrate.upgrade(engine)
+    elif migrate.current_revision(engine) != migrate.head_revision(engine):
+        raise SchemaOutOfDate("the database schema is not up to date: run 'carebridge db upgrade'")
     presenter = TemplatePresenter(MessageRenderer(settings.messages_dir), flow.words)
     return Services(store=SqlStore(engine), flow=flow, presenter=presenter, ids=ids or RandomIds(), clock=clock)

@@ -14,6 +14,8 @@ from bot.bootstrap import bootstrap
 from bot.config import Settings
 from bot.ids import SequentialIds
 from bot.services.enrollment import enroll_chat
+from bot.store import migrate
+from bot.store.db import make_engine
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -54,6 +56,9 @@ def database_url(request, tmp_path) -> str:
         return f"sqlite:///{tmp_path / 'test.db'}"
     url = os.environ["TEST_DATABASE_URL"]
     reset_postgresql(url)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
     return url
 
 
@@ -69,7 +74,7 @@ def make_services(database_url, clock):
 
     def build(ids=None, config: Path = FIXTURES / "clinic.toml", **overrides):
         settings = Settings(DATABASE_URL=database_url, CAREBRIDGE_CONFIG=str(config), **overrides)
-        services = bootstrap(settings, clock=clock, ids=ids or SequentialIds())
+        services = bootstrap(settings, clock=clock, ids=ids or SequentialIds(start=1 + 1000 * len(built)))
         built.append(services)
         return services
 

@@ -50,7 +50,7 @@ def instrument(instrument_id: str) -> Instrument:
 
 def services_or_exit(**kwargs):
     """Build the services on the configured database, or exit 1 with what is wrong."""
-    from bot.bootstrap import bootstrap
+    from bot.bootstrap import SchemaOutOfDate, bootstrap
     from bot.clinic_config import ClinicConfigError
 
     try:
@@ -59,6 +59,8 @@ def services_or_exit(**kwargs):
         for line in exc.lines:
             errors.print(line, markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
+    except SchemaOutOfDate as exc:
+        fail(str(exc), code=1)
 
 
 def describe_answer_error(inst: Instrument, exc: AnswerError) -> str:
