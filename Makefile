@@ -22,6 +22,7 @@ demo: $(VENV)/.installed
 	$(BIN)/carebridge demo
 
 test: $(VENV)/.installed-dev
+	$(BIN)/ruff check bot tests
 	$(BIN)/python -m pytest
 
 clean:

@@ -8,7 +8,7 @@ import threading
 from sqlmodel import Session, func, select
 
 from bot.adapters.console import ConsoleChat
-from bot.domain.events import PatientButton, PatientText, PatientUnsupported
+from bot.domain.events import PatientText, PatientUnsupported
 from bot.services.handle import handle
 from bot.services.timers import fire_due_timers
 from bot.store import models as m
