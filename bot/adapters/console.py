@@ -33,14 +33,16 @@ class ConsoleChat:
         return self._handle(PatientButton(self._key(), PLATFORM, self.chat_id, data))
 
     def _handle(self, event) -> list[dict]:
-        handle(self.services, event)
-        return self.deliver()
+        handled = handle(self.services, event)
+        toast = [{"text": handled.toast, "buttons": []}] if handled.toast else []
+        return toast + self.deliver()
 
     def deliver(self) -> list[dict]:
         """Take this chat's pending messages from the outbox, most urgent first, marking them sent."""
         store = self.services.store
         delivered = []
         for message in store.pending_messages("patient", PLATFORM, self.chat_id):
-            delivered.append(message.payload)
+            if message.kind != "answered":  # a terminal shows the answer as typed; nothing to edit
+                delivered.append(message.payload)
             store.mark_sent(message.id, self.services.now())
         return delivered

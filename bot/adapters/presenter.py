@@ -42,6 +42,14 @@ class TemplatePresenter:
         ]
         return {"text": text, "buttons": buttons}
 
+    def toast(self, template: str, locale: str) -> str:
+        """Return the short notice that answers a button press."""
+        return self.renderer.render(locale, template)
+
+    def label(self, word: str, locale: str) -> str:
+        """Return a button label in a language."""
+        return self.words.labels[locale][word]
+
     def page(self, variables: dict[str, Any]) -> str:
         """Return the one-line text of a page to the clinic's team."""
         return self.renderer.render(PAGE_LOCALE, "page", **variables)

@@ -27,6 +27,23 @@ class Say:
     variables: dict[str, Any] = field(default_factory=dict)
     choices: tuple[Choice, ...] = ()
     priority: int = REPLY
+    ref: str | None = None  # the nonce of a question or prompt, so its message can be edited once answered
+
+
+@dataclass(frozen=True)
+class Toast:
+    """Answer a button press with a short notice instead of a message (e.g. "already answered")."""
+
+    template: str
+
+
+@dataclass(frozen=True)
+class QuestionAnswered:
+    """Show under an answered question what was chosen, and take its buttons away."""
+
+    ref: str
+    text: str | None = None
+    word: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +148,8 @@ class Audited:
 
 Effect = (
     Say
+    | Toast
+    | QuestionAnswered
     | ScreeningStarted
     | ScreeningEnded
     | AnswerSaved

@@ -103,7 +103,7 @@ class AnsweringMixin:
         position = self.position()
         options = {str(o.value): o.value for o in position.instrument.options(position.item)}
         if raw not in options or position.item.multiple:
-            self.say("stale_button")
+            self.emit(fx.Toast("stale_button"))
             return
         self.on_answer(options[raw])
 
@@ -115,11 +115,18 @@ class AnsweringMixin:
         single = None if isinstance(answer, frozenset) else answer
         several = tuple(sorted(answer)) if isinstance(answer, frozenset) else None
         self.emit(fx.AnswerSaved(screening.ref, inst.id, item.id, single, several, seq))
+        self.emit(fx.QuestionAnswered(self.conv.context["nonce"], text=self.answer_label(position, answer)))
         self.schedule_silence_timers()
         self.save_new_scores()
         if self.raise_immediate_flags(inst.id):
             return
         self.ask_next()
+
+    def answer_label(self, position: Position, answer: Answer) -> str:
+        """Return the chosen option text(s) of a question, in the patient's language."""
+        inst, chosen = position.instrument, answer if isinstance(answer, frozenset) else {answer}
+        labels = [prompts.text_in(inst, o.text, self.conv.locale) for o in inst.options(position.item) if o.value in chosen]
+        return ", ".join(labels)
 
     def raise_immediate_flags(self, instrument_id: str) -> bool:
         """Start the crisis protocol for a newly raised immediate flag; say whether it did."""

@@ -119,7 +119,7 @@ class Handlers(CommandsMixin, AnsweringMixin, CrisisMixin):
         context = self.conv.context
         screening = self.conv.screening
         if self.conv.status == "opted_out" or context.get("nonce") is None:
-            self.say("stale_button")
+            self.emit(fx.Toast("stale_button"))
             return
         if parts[0] == "a" and len(parts) == 4 and self.state == "screening" and context.get("prompt") == "question":
             if screening is not None and parts[1] == screening.ref and parts[2] == context["nonce"]:
@@ -130,10 +130,11 @@ class Handlers(CommandsMixin, AnsweringMixin, CrisisMixin):
             if name in prompts.PROMPTS and parts[2] in prompts.PROMPTS[name][1]:
                 self.on_prompt_choice(name, parts[2])
                 return
-        self.say("stale_button")
+        self.emit(fx.Toast("stale_button"))
 
     def on_prompt_choice(self, name: str, choice: str) -> None:
         """Act on the choice made at a fixed-choice prompt."""
+        self.emit(fx.QuestionAnswered(self.conv.context["nonce"], word=choice))
         if name == "consent":
             self.on_consent(choice == "agree")
         elif name == "offer":

@@ -37,7 +37,7 @@ def question(position: Position, screening_ref: str, nonce: str, locale: str, pr
     choices = tuple(
         Choice(data=f"a:{screening_ref}:{nonce}:{o.value}", text=label) for o, label in zip(inst.options(item), labels)
     )
-    return Say("question", variables, choices, priority)
+    return Say("question", variables, choices, priority, ref=nonce)
 
 
 def first_item_id(inst: Instrument) -> str:
@@ -49,7 +49,7 @@ def prompt(name: str, nonce: str, variables: dict | None = None, priority: int =
     """Ask a fixed-choice prompt with buttons bound to this prompt."""
     template, keys = PROMPTS[name]
     choices = tuple(Choice(data=f"c:{nonce}:{key}", word=key) for key in keys)
-    return Say(template, variables or {}, choices, priority)
+    return Say(template, variables or {}, choices, priority, ref=nonce)
 
 
 def acuity_prompt(asq: Instrument, item: Item, nonce: str, locale: str) -> Say:

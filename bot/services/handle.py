@@ -28,21 +28,30 @@ class Services:
         return self.clock()
 
 
-def handle(services: Services, event: Event) -> str:
-    """Apply one inbound event exactly once; return 'applied', 'duplicate' or 'ignored'."""
+@dataclass(frozen=True)
+class Handled:
+    """How an event went: 'applied', 'duplicate' or 'ignored', and a toast for a button press."""
+
+    status: str
+    toast: str | None = None
+
+
+def handle(services: Services, event: Event) -> Handled:
+    """Apply one inbound event exactly once, in one transaction."""
     now = services.now()
     with services.store.unit_of_work() as uow:
         if not uow.claim_event(event.key, now):
-            return "duplicate"
+            return Handled("duplicate")
         patient, event = _find_patient(services, uow, event, now)
         if patient is None:
             uow.commit()
-            return "ignored"
+            return Handled("ignored")
         conv = uow.load_conversation(patient)
         result = step(conv, event, now, services.flow, services.ids)
         uow.save(patient, result.conversation, result.effects, _render(services, patient, result), now)
         uow.commit()
-    return "applied"
+    toast = next((e for e in result.effects if isinstance(e, fx.Toast)), None)
+    return Handled("applied", services.presenter.toast(toast.template, result.conversation.locale) if toast else None)
 
 
 def _find_patient(services: Services, uow: UnitOfWork, event: Event, now: datetime) -> tuple[PatientRef | None, Event]:
@@ -68,6 +77,8 @@ def _render(services: Services, patient: PatientRef, result) -> dict[int, dict]:
     for index, effect in enumerate(result.effects):
         if isinstance(effect, fx.Say):
             rendered[index] = services.presenter.patient_message(effect, locale)
+        elif isinstance(effect, fx.QuestionAnswered):
+            rendered[index] = {"label": effect.text if effect.text is not None else services.presenter.label(effect.word, locale)}
         elif isinstance(effect, fx.PageQueued):
             variables = {
                 "urgency": effect.urgency,

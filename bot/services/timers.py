@@ -11,6 +11,6 @@ def fire_due_timers(services: Services) -> int:
     applied = 0
     for timer_id in services.store.due_timer_ids(services.now()):
         event = TimerDue(key=f"timer:{timer_id}", timer_id=timer_id, kind="", patient_code="", screening_ref=None)
-        if handle(services, event) == "applied":
+        if handle(services, event).status == "applied":
             applied += 1
     return applied

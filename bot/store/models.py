@@ -132,8 +132,10 @@ class Outbox(SQLModel, table=True):
     patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
     handoff_id: int | None = Field(default=None, foreign_key="handoffrequest.id")
     kind: str
+    ref: str | None = Field(default=None, index=True)  # question nonce: links an edit to the message it edits
     priority: int = Field(index=True)
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    platform_message_id: str | None = None  # the platform's id of the delivered message
     status: str = Field(default="pending", index=True)  # pending | sent | failed
     attempts: int = 0
     created_at: datetime = moment()

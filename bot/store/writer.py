@@ -57,7 +57,17 @@ class EffectWriter:
     def _Say(self, effect: fx.Say, payload: dict) -> None:
         self.session.add(
             m.Outbox(channel="patient", platform=self.patient.platform, recipient=self.patient.chat_id,
-                     patient_id=self.patient.id, kind=effect.template, priority=effect.priority, payload=payload,
+                     patient_id=self.patient.id, kind=effect.template, ref=effect.ref, priority=effect.priority,
+                     payload=payload, created_at=self.now, next_attempt_at=self.now)
+        )
+
+    def _Toast(self, effect: fx.Toast) -> None:
+        """Toasts answer a press at once through the adapter; nothing to store."""
+
+    def _QuestionAnswered(self, effect: fx.QuestionAnswered, payload: dict) -> None:
+        self.session.add(
+            m.Outbox(channel="patient", platform=self.patient.platform, recipient=self.patient.chat_id,
+                     patient_id=self.patient.id, kind="answered", ref=effect.ref, priority=fx.REPLY, payload=payload,
                      created_at=self.now, next_attempt_at=self.now)
         )
 

@@ -52,10 +52,10 @@ def test_a_redelivered_event_changes_nothing(patient_chat):
     chat.type("I agree")
     services = chat.services
     event = PatientText("console:redelivered-1", "console", chat.chat_id, "2")
-    assert handle(services, event) == "applied"
+    assert handle(services, event).status == "applied"
     answers, outbox = count(services, m.Answer), count(services, m.Outbox)
     for _ in range(3):
-        assert handle(services, event) == "duplicate"
+        assert handle(services, event).status == "duplicate"
     assert (count(services, m.Answer), count(services, m.Outbox)) == (answers, outbox)
 
 
@@ -66,7 +66,7 @@ def test_concurrent_deliveries_of_one_event_apply_once(patient_chat):
     services = chat.services
     event = PatientText("console:race-1", "console", chat.chat_id, "2")
     results = []
-    threads = [threading.Thread(target=lambda: results.append(handle(services, event))) for _ in range(8)]
+    threads = [threading.Thread(target=lambda: results.append(handle(services, event).status)) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
