@@ -20,13 +20,16 @@ def data_dir(name: str) -> Path:
 class Settings(BaseSettings):
     """Secrets, endpoints and paths, from the environment or a .env file."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     database_url: str = "sqlite:///carebridge.db"
     telegram_bot_token: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
+    telegram_bot_username: str | None = None
+    http_host: str = Field(default="127.0.0.1", alias="CAREBRIDGE_HTTP_HOST")
+    http_port: int = Field(default=8080, alias="CAREBRIDGE_HTTP_PORT")
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None

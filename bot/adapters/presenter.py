@@ -16,14 +16,15 @@ PAGE_LOCALE = "en"
 
 def load_words(messages_dir: Path) -> Words:
     """Read every locale's words.yaml: keywords, yes/no words and button labels."""
-    keywords, yes, no, labels = {}, {}, {}, {}
+    keywords, yes, no, labels, commands = {}, {}, {}, {}, {}
     for folder in sorted(p for p in messages_dir.iterdir() if p.is_dir()):
         data = yaml.safe_load((folder / "words.yaml").read_text(encoding="utf-8"))
         keywords[folder.name] = {k: tuple(v) for k, v in data["keywords"].items()}
         yes[folder.name] = tuple(data["yes_words"])
         no[folder.name] = tuple(data["no_words"])
         labels[folder.name] = dict(data["labels"])
-    return Words(keywords=keywords, yes=yes, no=no, labels=labels)
+        commands[folder.name] = dict(data["commands"])
+    return Words(keywords=keywords, yes=yes, no=no, labels=labels, commands=commands)
 
 
 class TemplatePresenter:

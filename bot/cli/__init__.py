@@ -7,6 +7,8 @@ import typer
 from bot.cli import db, instruments
 from bot.cli.chat import chat
 from bot.cli.demo import demo
+from bot.cli.enroll import enroll
+from bot.cli.run import run
 from bot.cli.score import score_command
 
 app = typer.Typer(help="CareBridge: behavioral health screening and warm handoffs.", no_args_is_help=True)
@@ -14,6 +16,8 @@ app.add_typer(instruments.app, name="instruments")
 app.command("score")(score_command)
 app.command("demo")(demo)
 app.command("chat")(chat)
+app.command("run")(run)
+app.command("enroll")(enroll)
 app.add_typer(db.app, name="db")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.instruments.schema import Instrument, Item
 from bot.instruments.scoring import Answer, AnswerError, check_answer
@@ -23,6 +23,7 @@ class Words:
     yes: Mapping[str, tuple[str, ...]]
     no: Mapping[str, tuple[str, ...]]
     labels: Mapping[str, Mapping[str, str]]
+    commands: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # locale -> command -> menu text
 
     def command(self, text: str) -> str | None:
         """Return the command a whole message names in any locale ('/pause', 'pausa'), if any."""

@@ -62,3 +62,22 @@ def enroll_chat(services: Services, clinic_slug: str, platform: str, chat_id: st
         patient = new_patient(services, uow, clinic_slug, platform, chat_id, now, external_ref)
         uow.commit()
         return patient.code
+
+
+def create_enrollment_token(services: Services, clinic_slug: str, external_ref: str | None, valid_days: float) -> str:
+    """Create a single-use enrollment token for a clinic and return it (only its hash is stored)."""
+    import secrets
+    from datetime import timedelta
+
+    clinic = services.flow.clinic(clinic_slug)
+    token = secrets.token_urlsafe(24)
+    now = services.now()
+    with services.store.unit_of_work() as uow:
+        uow.add_enrollment_token(token_hash(token), clinic.slug, clinic.name, external_ref, now, now + timedelta(days=valid_days))
+        uow.commit()
+    return token
+
+
+def start_link(bot_username: str, start_parameter: str) -> str:
+    """Return the Telegram deep link that opens the bot with /start <parameter>."""
+    return f"https://t.me/{bot_username}?start={start_parameter}"

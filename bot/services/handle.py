@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import effects as fx
-from bot.domain.events import Event, PatientCommand, TimerDue
+from bot.domain.events import Event, PatientCommand, PatientUnsupported, TimerDue
 from bot.flows.context import FlowContext, Ids
 from bot.flows.conversation import step
 from bot.services.enrollment import enroll_from_start
@@ -62,6 +62,10 @@ def _find_patient(services: Services, uow: UnitOfWork, event: Event, now: dateti
         patient, kind, screening_ref = found
         return patient, TimerDue(event.key, event.timer_id, kind, patient.code, screening_ref)
     patient = uow.patient_for_chat(event.platform, event.chat_id)
+    if isinstance(event, PatientUnsupported) and event.kind == "group":
+        refusal = services.presenter.patient_message(fx.Say("group_refused"), "en")
+        uow.queue_direct(event.platform, event.chat_id, refusal, fx.REPLY, now)
+        return None, event
     if patient is None:
         patient = enroll_from_start(services, uow, event, now)
         if patient is not None:

@@ -16,6 +16,7 @@ from bot.flows.state import ScreeningState
 from bot.services.ports import OutboundMessage, PatientRef
 from bot.store import models as m
 from bot.store.db import is_sqlite
+from bot.store.outbox import SqlOutbox
 from bot.store.writer import EffectWriter
 
 
@@ -104,12 +105,7 @@ class SqlUnitOfWork:
         external_ref: str | None = None,
     ) -> PatientRef:
         """Create a patient with a chat link and an empty conversation."""
-        clinic_row = self.session.exec(select(m.Clinic).where(m.Clinic.slug == clinic)).first()
-        if clinic_row is None:
-            clinic_row = m.Clinic(slug=clinic, name=clinic_name)
-            self.session.add(clinic_row)
-            self.session.flush()
-        patient = m.Patient(code=code, clinic_id=clinic_row.id, external_ref=external_ref, locale=locale, created_at=now)
+        patient = m.Patient(code=code, clinic_id=self._clinic_id(clinic, clinic_name), external_ref=external_ref, locale=locale, created_at=now)
         self.session.add(patient)
         self.session.flush()
         self.session.add(m.ChatLink(patient_id=patient.id, platform=platform, chat_id=chat_id, created_at=now))
@@ -129,6 +125,21 @@ class SqlUnitOfWork:
         self.session.add(token)
         clinic = self.session.get(m.Clinic, token.clinic_id)
         return clinic.slug, token.external_ref
+
+    def add_enrollment_token(self, token_hash: str, clinic: str, clinic_name: str, external_ref: str | None,
+                             now: datetime, expires_at: datetime) -> None:
+        """Store a new enrollment token (hashed) for a clinic."""
+        self.session.add(m.EnrollmentToken(token_hash=token_hash, clinic_id=self._clinic_id(clinic, clinic_name),
+                                           external_ref=external_ref, created_at=now, expires_at=expires_at))
+        self.session.add(m.AuditLog(at=now, actor="admin", action="enrollment_link_created", detail={"clinic": clinic}))
+
+    def _clinic_id(self, slug: str, name: str) -> int:
+        clinic = self.session.exec(select(m.Clinic).where(m.Clinic.slug == slug)).first()
+        if clinic is None:
+            clinic = m.Clinic(slug=slug, name=name)
+            self.session.add(clinic)
+            self.session.flush()
+        return clinic.id
 
     def unused_patient_code(self, ids) -> str:
         """Return a pseudonymous patient code no other patient has."""
@@ -162,6 +173,7 @@ class SqlStore:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.lock_rows = not is_sqlite(engine)
+        self.outbox = SqlOutbox(engine)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
@@ -174,22 +186,11 @@ class SqlStore:
 
     def pending_messages(self, channel: str, platform: str | None = None, recipient: str | None = None) -> list[OutboundMessage]:
         """Return undelivered outbox rows, most urgent first, then in the order they were queued."""
-        with Session(self.engine) as session:
-            query = select(m.Outbox).where(m.Outbox.channel == channel, m.Outbox.status == "pending")
-            if platform is not None:
-                query = query.where(m.Outbox.platform == platform)
-            if recipient is not None:
-                query = query.where(m.Outbox.recipient == recipient)
-            rows = session.exec(query.order_by(m.Outbox.priority, m.Outbox.id)).all()
-            return [OutboundMessage(r.id, r.channel, r.platform, r.recipient, r.kind, r.priority, dict(r.payload)) for r in rows]
+        return self.outbox.pending(channel, platform, recipient)
 
     def mark_sent(self, message_id: int, now: datetime) -> None:
         """Record that an outbox row was delivered."""
-        with Session(self.engine) as session:
-            row = session.get(m.Outbox, message_id)
-            row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1
-            session.add(row)
-            session.commit()
+        self.outbox.mark_sent(message_id, now)
 
     def due_timer_ids(self, now: datetime) -> list[int]:
         """Return the ids of timers due at or before now, soonest first."""

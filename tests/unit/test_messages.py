@@ -44,7 +44,7 @@ def flow_template_names() -> set[str]:
 
     from bot.flows.prompts import PROMPTS
 
-    names = {template for template, _ in PROMPTS.values()} | {"question", "page", "link_invalid", "not_enrolled"}
+    names = {template for template, _ in PROMPTS.values()} | {"question", "page", "link_invalid", "not_enrolled", "group_refused"}
     for path in (Path(__file__).resolve().parents[2] / "bot").rglob("*.py"):
         names |= set(re.findall(r"\bsay\(\s*\"([a-z_]+)\"", path.read_text(encoding="utf-8")))
     names |= {"hint_multiple", "offer_call_later"}  # chosen by a conditional expression
@@ -76,4 +76,5 @@ def test_words_have_the_same_commands_and_labels_in_every_locale():
     words = load_words(data_dir("messages"))
     assert set(words.keywords["en"]) == set(words.keywords["es"])
     assert set(words.labels["en"]) == set(words.labels["es"])
+    assert set(words.commands["en"]) == set(words.commands["es"]) == set(words.keywords["en"])
     assert words.command("/PAUSA") == "pause" and words.command("Atrás") == "back"

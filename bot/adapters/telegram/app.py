@@ -1,0 +1,51 @@
+"""The python-telegram-bot application: one handler that converts, dispatches, and answers presses."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.adapters.telegram.inbound import event_from_update
+from bot.flows.parsing import Words
+from bot.services.handle import Handled, Services, handle
+
+
+async def process_update(services: Services, update: Update, after: Callable[[], None] = lambda: None) -> Handled | None:
+    """Store and apply one update, then answer its button press (every press is answered)."""
+    event = event_from_update(update)
+    if event is None:
+        return None
+    handled = await asyncio.to_thread(handle, services, event)
+    after()
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(text=handled.toast)
+        except TelegramError:
+            pass  # the press is stored; a lost spinner stop is harmless
+    return handled
+
+
+def build_application(services: Services, token: str, base_url: str, polling: bool,
+                      after: Callable[[], None] = lambda: None) -> Application:
+    """Build the PTB application; updates of one chat are handled in order, one at a time."""
+    builder = Application.builder().token(token).base_url(base_url)
+    if not polling:
+        builder = builder.updater(None)
+    application = builder.build()
+
+    async def on_update(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        await process_update(services, update, after)
+
+    application.add_handler(TypeHandler(Update, on_update))
+    return application
+
+
+async def register_commands(application: Application, words: Words) -> None:
+    """Register the command menu in English (the default) and Spanish."""
+    for locale, descriptions in words.commands.items():
+        commands = [BotCommand(name, text) for name, text in descriptions.items()]
+        await application.bot.set_my_commands(commands, language_code=None if locale == "en" else locale)

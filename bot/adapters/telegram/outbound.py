@@ -1,0 +1,75 @@
+"""Deliver outbox rows through the Bot API, translating the platform's answers into outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.services.ports import OutboundMessage
+
+SHORT_LABEL = 14  # labels up to this long may share a row; longer ones get a row each
+ANSWERED_MARK = "✓"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one delivery: sent, retry later, blocked by the user, or failed for good."""
+
+    kind: str  # sent | retry | transient | unreachable | failed
+    message_id: str | None = None
+    retry_after: float | None = None
+    reason: str | None = None
+
+
+def keyboard(buttons: list[dict]) -> InlineKeyboardMarkup | None:
+    """Lay out buttons: short labels side by side, long labels one per row."""
+    if not buttons:
+        return None
+    if len(buttons) <= 3 and all(len(b["text"]) <= SHORT_LABEL for b in buttons):
+        rows = [buttons]
+    else:
+        rows = [[b] for b in buttons]
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b["data"]) for b in row] for row in rows])
+
+
+class TelegramSender:
+    """Send messages and edits with a python-telegram-bot Bot."""
+
+    def __init__(self, bot: Bot):
+        self.bot = bot
+
+    async def deliver(self, message: OutboundMessage, original: tuple[str, str] | None) -> Outcome:
+        """Send one outbox row; for an 'answered' row, edit the question it refers to."""
+        try:
+            if message.kind == "answered":
+                return await self._edit(message, original)
+            sent = await self.bot.send_message(
+                chat_id=int(message.recipient), text=message.payload["text"], reply_markup=keyboard(message.payload["buttons"])
+            )
+            return Outcome("sent", message_id=str(sent.message_id))
+        except RetryAfter as exc:
+            return Outcome("retry", retry_after=_seconds(exc.retry_after))
+        except Forbidden:
+            return Outcome("unreachable", reason="forbidden")
+        except BadRequest as exc:
+            if "message is not modified" in str(exc).lower():
+                return Outcome("sent")
+            return Outcome("failed", reason="bad_request")
+        except (TimedOut, NetworkError):
+            return Outcome("transient", reason="network")
+
+    async def _edit(self, message: OutboundMessage, original: tuple[str, str] | None) -> Outcome:
+        if original is None:
+            return Outcome("sent")  # the question never reached Telegram: nothing to edit
+        message_id, text = original
+        await self.bot.edit_message_text(
+            chat_id=int(message.recipient), message_id=int(message_id),
+            text=f"{text}\n\n{ANSWERED_MARK} {message.payload['label']}", reply_markup=None,
+        )
+        return Outcome("sent", message_id=message_id)
+
+
+def _seconds(value) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)

@@ -1,0 +1,36 @@
+"""Telegram webhook on the project's ASGI app: the secret is checked first, 200 only once stored."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from telegram import Bot, Update
+
+from bot.adapters.telegram.app import process_update
+from bot.services.handle import Services
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def webhook_route(services: Services, bot: Bot, secret: str, after: Callable[[], None] = lambda: None) -> Route:
+    """Return the route that receives Telegram's updates."""
+    expected = secret.encode("utf-8")
+
+    async def receive(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
+        if not expected or not hmac.compare_digest(given, expected):
+            return Response(status_code=401)
+        try:
+            update = Update.de_json(json.loads(await request.body()), bot)
+        except (ValueError, TypeError, KeyError):
+            return Response(status_code=400)
+        await process_update(services, update, after)
+        return Response(status_code=200)
+
+    return Route(WEBHOOK_PATH, receive, methods=["POST"])

@@ -1,0 +1,82 @@
+"""`carebridge run`: the Telegram bot with its worker, by polling or behind the webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from telegram import Update
+
+from bot.adapters.telegram.app import build_application, register_commands
+from bot.adapters.telegram.outbound import TelegramSender
+from bot.adapters.telegram.webhook import WEBHOOK_PATH, webhook_route
+from bot.config import Settings
+from bot.services.handle import Services
+from bot.worker.delivery import DeliveryWorker, RateLimits
+from bot.worker.loop import Worker
+
+
+class ConfigurationError(Exception):
+    """A setting `run` needs is missing or wrong."""
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse to start without what the chosen mode needs."""
+    if not settings.telegram_bot_token:
+        raise ConfigurationError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put its token in the environment or .env")
+    if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
+        raise ConfigurationError("TELEGRAM_WEBHOOK_SECRET must be set when TELEGRAM_WEBHOOK_URL is")
+
+
+async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | None = None,
+                  limits: RateLimits = RateLimits()) -> None:
+    """Run until stopped (SIGINT/SIGTERM, or `stop` being set)."""
+    check_settings(settings)
+    stop = stop or _stop_on_signals()
+    polling = not settings.telegram_webhook_url
+    worker_box: list[Worker] = []
+    application = build_application(services, settings.telegram_bot_token, settings.telegram_api_base_url, polling,
+                                    after=lambda: worker_box[0].wake() if worker_box else None)
+    async with application:
+        delivery = DeliveryWorker(services.store.outbox, "telegram", TelegramSender(application.bot), services.clock, limits)
+        worker = Worker(services, [delivery])
+        worker_box.append(worker)
+        await register_commands(application, services.flow.words)
+        if polling:
+            await application.bot.delete_webhook()
+            await application.start()
+            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            try:
+                await worker.run(stop)
+            finally:
+                await application.updater.stop()
+                await application.stop()
+            return
+        await application.bot.set_webhook(settings.telegram_webhook_url.rstrip("/") + WEBHOOK_PATH,
+                                          secret_token=settings.telegram_webhook_secret, allowed_updates=Update.ALL_TYPES)
+        asgi = Starlette(routes=[
+            webhook_route(services, application.bot, settings.telegram_webhook_secret, after=worker.wake),
+            Route("/healthz", lambda _request: PlainTextResponse("ok")),
+        ])
+        server = uvicorn.Server(uvicorn.Config(asgi, host=settings.http_host, port=settings.http_port, log_level="warning",
+                                               access_log=False))
+        serving = asyncio.create_task(server.serve())
+        try:
+            await worker.run(stop)
+        finally:
+            server.should_exit = True
+            await serving
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for name in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(name, stop.set)
+    return stop

@@ -1,0 +1,1 @@
+"""The worker: delivers the outbox within the platforms' limits and fires due timers."""

@@ -1,0 +1,90 @@
+"""Deliver outbox rows: most urgent first, one chat's rows in order, within the platform's rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from aiolimiter import AsyncLimiter
+
+from bot.services.ports import OutboundMessage
+from bot.store.outbox import SqlOutbox
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Telegram's limits: about 30 messages a second overall and one a second per chat (short bursts allowed)."""
+
+    global_per_second: float = 30
+    per_chat_per_second: float = 1
+    per_chat_burst: int = 3
+
+
+class Sender(Protocol):
+    """A platform's delivery adapter."""
+
+    async def deliver(self, message: OutboundMessage, original: tuple[str, str] | None): ...
+
+
+class DeliveryWorker:
+    """Send what the outbox holds for one platform."""
+
+    def __init__(self, outbox: SqlOutbox, platform: str, sender: Sender, clock: Callable[[], datetime],
+                 limits: RateLimits = RateLimits()):
+        self.outbox = outbox
+        self.platform = platform
+        self.sender = sender
+        self.clock = clock
+        self.limits = limits
+        self._global = AsyncLimiter(limits.global_per_second, 1)
+        self._chats: dict[str, AsyncLimiter] = {}
+
+    def _chat_limiter(self, chat: str) -> AsyncLimiter:
+        if chat not in self._chats:
+            burst = self.limits.per_chat_burst
+            self._chats[chat] = AsyncLimiter(burst, burst / self.limits.per_chat_per_second)
+        return self._chats[chat]
+
+    async def run_once(self) -> int:
+        """Send every row that may go now; return how many were attempted."""
+        now = self.clock()
+        seen: set[str] = set()
+        batch: list[OutboundMessage] = []
+        for message, next_attempt in self.outbox.queue((self.platform,)):
+            if message.recipient in seen:
+                continue  # a chat's later rows wait for its first one: order within a chat holds
+            seen.add(message.recipient)
+            chat = self._chat_limiter(message.recipient)
+            if next_attempt > now or not (self._global.has_capacity() and chat.has_capacity()):
+                continue
+            await self._global.acquire()
+            await chat.acquire()
+            batch.append(message)
+        await asyncio.gather(*(self._deliver(message) for message in batch))
+        return len(batch)
+
+    async def _deliver(self, message: OutboundMessage) -> None:
+        original = None
+        if message.kind == "answered" and message.ref:
+            original = self.outbox.delivered_original(self.platform, message.recipient, message.ref)
+        outcome = await self.sender.deliver(message, original)
+        now = self.clock()
+        if outcome.kind == "sent":
+            self.outbox.mark_sent(message.id, now, outcome.message_id)
+        elif outcome.kind == "retry":
+            self.outbox.retry_at(message.id, now + timedelta(seconds=outcome.retry_after or 1))
+        elif outcome.kind == "transient":
+            self.outbox.retry_at(message.id, now + timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2 ** message.attempts)))
+        elif outcome.kind == "unreachable" and message.patient_id is not None:
+            log.info("patient unreachable", extra={"outbox_id": message.id})
+            self.outbox.mark_unreachable(message.patient_id, now)
+        else:
+            log.warning("delivery failed for good", extra={"outbox_id": message.id, "reason": outcome.reason})
+            self.outbox.mark_failed(message.id, now)

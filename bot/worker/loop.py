@@ -1,0 +1,47 @@
+"""Run the worker: fire due timers and deliver the outbox, until asked to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from bot.services.handle import Services
+from bot.services.timers import fire_due_timers
+from bot.worker.delivery import DeliveryWorker
+
+IDLE_SECONDS = 0.25
+
+
+class Worker:
+    """Timers and deliveries in one loop; `wake()` makes it look again at once."""
+
+    def __init__(self, services: Services, deliveries: list[DeliveryWorker], idle_seconds: float = IDLE_SECONDS):
+        self.services = services
+        self.deliveries = deliveries
+        self.idle_seconds = idle_seconds
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look at the outbox now (called after an event was handled)."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Fire due timers and send what may be sent; return how much was done."""
+        fired = await asyncio.to_thread(fire_due_timers, self.services)
+        sent = 0
+        for delivery in self.deliveries:
+            sent += await delivery.run_once()
+        return fired + sent
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Loop until `stop` is set; sleep only when there was nothing to do."""
+        while not stop.is_set():
+            if await self.run_once():
+                await asyncio.sleep(0)
+                continue
+            self._wake.clear()
+            waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait(waiters, timeout=self.idle_seconds, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
