@@ -34,7 +34,7 @@ def check_settings(settings: Settings) -> None:
 
 
 async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | None = None,
-                  limits: RateLimits = RateLimits()) -> None:
+                  limits: RateLimits = RateLimits(), poll_timeout: int = 10) -> None:
     """Run until stopped (SIGINT/SIGTERM, or `stop` being set)."""
     check_settings(settings)
     stop = stop or _stop_on_signals()
@@ -50,7 +50,7 @@ async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | 
         if polling:
             await application.bot.delete_webhook()
             await application.start()
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=poll_timeout)
             try:
                 await worker.run(stop)
             finally:

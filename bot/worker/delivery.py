@@ -20,11 +20,12 @@ MAX_BACKOFF_SECONDS = 300
 
 @dataclass(frozen=True)
 class RateLimits:
-    """Telegram's limits: about 30 messages a second overall and one a second per chat (short bursts allowed)."""
+    """Our sending pace, kept under Telegram's 30/s overall and ~1/s per chat with room for network jitter."""
 
-    global_per_second: float = 30
+    global_per_second: float = 29
+    global_burst: int = 15
     per_chat_per_second: float = 1
-    per_chat_burst: int = 3
+    per_chat_burst: int = 2
 
 
 class Sender(Protocol):
@@ -43,7 +44,7 @@ class DeliveryWorker:
         self.sender = sender
         self.clock = clock
         self.limits = limits
-        self._global = AsyncLimiter(limits.global_per_second, 1)
+        self._global = AsyncLimiter(limits.global_burst, limits.global_burst / limits.global_per_second)
         self._chats: dict[str, AsyncLimiter] = {}
 
     def _chat_limiter(self, chat: str) -> AsyncLimiter:

@@ -14,6 +14,10 @@ from bot.flows.parsing import Words
 from bot.services.handle import Handled, Services, handle
 
 
+CONNECTIONS = 64  # the worker sends to many chats at once; PTB's default pool holds one connection
+POOL_TIMEOUT_SECONDS = 10
+
+
 async def process_update(services: Services, update: Update, after: Callable[[], None] = lambda: None) -> Handled | None:
     """Store and apply one update, then answer its button press (every press is answered)."""
     event = event_from_update(update)
@@ -32,7 +36,10 @@ async def process_update(services: Services, update: Update, after: Callable[[],
 def build_application(services: Services, token: str, base_url: str, polling: bool,
                       after: Callable[[], None] = lambda: None) -> Application:
     """Build the PTB application; updates of one chat are handled in order, one at a time."""
-    builder = Application.builder().token(token).base_url(base_url)
+    builder = (
+        Application.builder().token(token).base_url(base_url)
+        .connection_pool_size(CONNECTIONS).pool_timeout(POOL_TIMEOUT_SECONDS)
+    )
     if not polling:
         builder = builder.updater(None)
     application = builder.build()

@@ -12,9 +12,11 @@ from collections.abc import Callable
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.standins.telegram import updates as make
 from bot.standins.telegram.state import AnsweredCallback, ApiError, BotState, SentMessage
+from bot.standins.telegram.wire import check_loopback
 
 Handler = Callable[[BotState, dict[str, Any]], Any]
 
@@ -185,10 +187,22 @@ def delete_my_commands(state: BotState, params: dict[str, Any]) -> bool:
     return True
 
 
+def _is_loopback_http(url: str) -> bool:
+    """Tell whether url is plain http to this machine (allowed here, unlike on Telegram, for local runs)."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    try:
+        check_loopback(parts.hostname)
+    except ValueError:
+        return False
+    return True
+
+
 def set_webhook(state: BotState, params: dict[str, Any]) -> bool:
     """Record the webhook (nothing is delivered to it; tests post updates themselves)."""
     url = str(params.get("url") or "")
-    if url and not url.startswith("https://"):
+    if url and not (url.startswith("https://") or _is_loopback_http(url)):
         raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
     if params.get("drop_pending_updates"):
         state.drop_pending()
