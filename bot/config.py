@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_bot_username: str | None = None
+    telegram_rate_limit: float = 29  # messages per second overall; Telegram allows about 30
     http_host: str = Field(default="127.0.0.1", alias="CAREBRIDGE_HTTP_HOST")
     http_port: int = Field(default=8080, alias="CAREBRIDGE_HTTP_PORT")
     slack_bot_token: str | None = None

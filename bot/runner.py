@@ -34,9 +34,10 @@ def check_settings(settings: Settings) -> None:
 
 
 async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | None = None,
-                  limits: RateLimits = RateLimits(), poll_timeout: int = 10) -> None:
+                  limits: RateLimits | None = None, poll_timeout: int = 10) -> None:
     """Run until stopped (SIGINT/SIGTERM, or `stop` being set)."""
     check_settings(settings)
+    limits = limits or RateLimits(global_per_second=settings.telegram_rate_limit)
     stop = stop or _stop_on_signals()
     polling = not settings.telegram_webhook_url
     worker_box: list[Worker] = []

@@ -1,0 +1,133 @@
+"""Closed-loop PHQ-9 load through the real python-telegram-bot client and the Bot API stand-in.
+
+N simulated patients each answer a PHQ-9 by pressing buttons, pressing the next one as soon as the
+question arrives. The same run measures CareBridge (`carebridge run`, every answer committed to
+SQLite with synchronous=FULL) and a baseline bot written the way python-telegram-bot's examples do
+it (ConversationHandler + PicklePersistence, state in memory). Prints answers/s and the bot
+process's CPU milliseconds per answer.
+
+    .venv/bin/python bench/telegram_load.py --patients 50,5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.standins.telegram_api import FakeBotApi  # noqa: E402
+
+ITEMS = 9
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user+system CPU seconds a process has used (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def wait(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        time.sleep(0.01)
+
+
+def start_bot(kind: str, api: FakeBotApi, folder: Path) -> subprocess.Popen:
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url}
+    if kind == "carebridge":
+        env.update(DATABASE_URL=f"sqlite:///{folder / 'bench.db'}", CAREBRIDGE_CONFIG=str(ROOT / "bench" / "clinic.toml"),
+                   TELEGRAM_RATE_LIMIT="100000")
+        command = [str(Path(sys.executable).with_name("carebridge")), "run"]
+    else:
+        command = [sys.executable, str(ROOT / "bench" / "baseline_bot.py"), str(folder / "state.pickle")]
+    polls = len(api.calls_of("getUpdates"))
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=folder)
+    wait(lambda: len(api.calls_of("getUpdates")) > polls + 1 or process.poll() is not None, 60, f"{kind} to poll")
+    if process.poll() is not None:
+        raise RuntimeError(f"{kind} exited: {process.stderr.read().decode()[-2000:]}")
+    return process
+
+
+def question_number(message) -> int | None:
+    head = message.text.split("\n", 1)[0]
+    if message.keyboard and head.endswith(f" of {ITEMS}"):
+        return int(head.split(" ", 1)[0])
+    return None
+
+
+def run(kind: str, patients: int, api: FakeBotApi, first_chat: int) -> dict:
+    chats = list(range(first_chat, first_chat + patients))
+    with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as folder:
+        process = start_bot(kind, api, Path(folder))
+        try:
+            for chat in chats:
+                api.user_sends(chat, "/start c-bench" if kind == "carebridge" else "/start")
+            if kind == "carebridge":
+                wait(lambda: all(api.sent(c) and api.sent(c)[0].keyboard for c in chats), 600, "consent")
+                for chat in chats:
+                    consent = api.sent(chat)[0]
+                    api.user_presses(chat, consent.message_id, dict(consent.buttons)["I agree"])
+            wait(lambda: all(api.sent(c) and question_number(api.sent(c)[-1]) == 1 for c in chats), 600, "question 1")
+            cpu_before, started = cpu_seconds(process.pid), time.perf_counter()
+            answered = dict.fromkeys(chats, 0)
+            open_chats = set(chats)
+            while open_chats:
+                pressed = 0
+                for chat in list(open_chats):
+                    last = api.sent(chat)[-1]
+                    if question_number(last) == answered[chat] + 1:
+                        api.user_presses(chat, last.message_id, last.buttons[0][1])
+                        answered[chat] += 1
+                        pressed += 1
+                        if answered[chat] == ITEMS:
+                            open_chats.discard(chat)
+                if not pressed:
+                    time.sleep(0.001)
+            finished = ("That's all for now", "Thank you. Your total")
+            wait(lambda: all(api.sent(c)[-1].text.startswith(finished) for c in chats), 600, "the last replies")
+            elapsed, cpu = time.perf_counter() - started, cpu_seconds(process.pid) - cpu_before
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    answers = patients * ITEMS
+    return {"bot": kind, "patients": patients, "answers": answers, "seconds": elapsed,
+            "answers_per_s": answers / elapsed, "cpu_ms_per_answer": cpu * 1000 / answers}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", default="50,5000", help="comma-separated patient counts")
+    parser.add_argument("--bots", default="baseline,carebridge")
+    args = parser.parse_args()
+    results = []
+    with FakeBotApi().running() as api:
+        first_chat = 10_000
+        for patients in [int(p) for p in args.patients.split(",")]:
+            for kind in args.bots.split(","):
+                results.append(run(kind, patients, api, first_chat))
+                first_chat += patients
+                row = results[-1]
+                print(f"{row['bot']:<11} patients {row['patients']:>5}  answers {row['answers']:>6}  "
+                      f"{row['answers_per_s']:8.1f} answers/s  {row['cpu_ms_per_answer']:6.2f} CPU ms/answer", flush=True)
+    by = {(r["bot"], r["patients"]): r["cpu_ms_per_answer"] for r in results}
+    for patients in sorted({r["patients"] for r in results}):
+        if ("baseline", patients) in by and ("carebridge", patients) in by:
+            print(f"CPU per answer at {patients}: CareBridge / baseline = {by[('carebridge', patients)] / by[('baseline', patients)]:.2f}")
+    counts = sorted({r["patients"] for r in results})
+    if len(counts) > 1 and ("carebridge", counts[0]) in by:
+        change = by[("carebridge", counts[-1])] / by[("carebridge", counts[0])] - 1
+        print(f"CareBridge CPU per answer at {counts[-1]} vs {counts[0]} patients: {change:+.0%}")
+
+
+if __name__ == "__main__":
+    main()
