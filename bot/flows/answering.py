@@ -27,9 +27,8 @@ class AnsweringMixin:
         self.ask_next()
 
     def schedule_silence_timers(self) -> None:
-        """Replace the screening's reminder and expiry timers, counted from now."""
+        """Set (or move) the screening's reminder and expiry timers, counted from now."""
         settings, ref = self.ctx.config.screening, self.conv.screening.ref
-        self.emit(fx.TimersCancelled(ref))
         self.emit(fx.TimerScheduled("reminder", self.now + timedelta(hours=settings.reminder_after_hours), ref))
         self.emit(fx.TimerScheduled("expiry", self.now + timedelta(hours=settings.expire_after_hours), ref))
 

@@ -118,7 +118,7 @@ class Timer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str
     patient_id: int = Field(foreign_key="patient.id", index=True)
-    screening_id: int | None = Field(default=None, foreign_key="screening.id")
+    screening_id: int | None = Field(default=None, foreign_key="screening.id", index=True)
     due_at: datetime = moment(index=True)
     fired_at: datetime | None = moment(default=None)
     cancelled: bool = False

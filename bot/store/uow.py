@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy import Engine, Row, select
+from sqlmodel import Session
 
 from bot.domain.effects import Effect
 from bot.flows.state import Conversation as ConversationState
@@ -17,7 +17,16 @@ from bot.services.ports import OutboundMessage, PatientRef
 from bot.store import models as m
 from bot.store.db import is_sqlite
 from bot.store.outbox import SqlOutbox
+from bot.store.tables import ANSWER, CHAT_LINK, CLINIC, CONVERSATION, INBOUND, PATIENT, SCREENING, TIMER, insert_for
 from bot.store.writer import EffectWriter
+
+_PATIENT_COLUMNS = (
+    PATIENT.c.id, PATIENT.c.code, PATIENT.c.locale, PATIENT.c.status, PATIENT.c.sex, PATIENT.c.consented_at,
+    PATIENT.c.clinic_id, CLINIC.c.slug, CONVERSATION.c.state, CONVERSATION.c.context, CONVERSATION.c.screening_id,
+)
+_JOINED = PATIENT.join(CLINIC, CLINIC.c.id == PATIENT.c.clinic_id).join(
+    CONVERSATION, CONVERSATION.c.patient_id == PATIENT.c.id
+)
 
 
 class SqlUnitOfWork:
@@ -25,23 +34,25 @@ class SqlUnitOfWork:
 
     def __init__(self, session: Session, lock_rows: bool):
         self.session = session
+        self.conn = session.connection()
         self.lock_rows = lock_rows
+        self._rows: dict[int, Row] = {}
+        self._screenings: dict[str, int] = {}
 
     def claim_event(self, key: str, now: datetime) -> bool:
         """Record an inbound event key; False if it was seen before (the event is then ignored)."""
-        if self.session.get(m.InboundEvent, key) is not None:
-            return False
-        try:
-            with self.session.begin_nested():
-                self.session.add(m.InboundEvent(key=key, received_at=now))
-        except IntegrityError:
-            return False
-        return True
+        statement = insert_for(self.conn.dialect.name)(INBOUND).values(key=key, received_at=now)
+        claimed = statement.on_conflict_do_nothing(index_elements=["key"]).returning(INBOUND.c.key)
+        return self.conn.execute(claimed).first() is not None
 
     def patient_for_chat(self, platform: str, chat_id: str) -> PatientRef | None:
         """Return the patient linked to a chat, locking their conversation for this transaction."""
-        link = self.session.exec(select(m.ChatLink).where(m.ChatLink.platform == platform, m.ChatLink.chat_id == chat_id)).first()
-        return None if link is None else self._ref(link.patient_id, link)
+        query = (
+            select(*_PATIENT_COLUMNS)
+            .select_from(_JOINED.join(CHAT_LINK, CHAT_LINK.c.patient_id == PATIENT.c.id))
+            .where(CHAT_LINK.c.platform == platform, CHAT_LINK.c.chat_id == chat_id)
+        )
+        return self._patient(query, platform, chat_id)
 
     def patient_for_timer(self, timer_id: int, now: datetime) -> tuple[PatientRef, str, str | None] | None:
         """Mark a due timer fired and return its patient, kind and screening ref; None if not due."""
@@ -50,46 +61,48 @@ class SqlUnitOfWork:
             return None
         timer.fired_at = now
         self.session.add(timer)
-        link = self.session.exec(select(m.ChatLink).where(m.ChatLink.patient_id == timer.patient_id)).first()
+        self.session.flush()
+        link = self.conn.execute(select(CHAT_LINK.c.platform, CHAT_LINK.c.chat_id)
+                                 .where(CHAT_LINK.c.patient_id == timer.patient_id)).first()
         screening = self.session.get(m.Screening, timer.screening_id) if timer.screening_id else None
-        return self._ref(timer.patient_id, link), timer.kind, screening.ref if screening else None
+        query = select(*_PATIENT_COLUMNS).select_from(_JOINED).where(PATIENT.c.id == timer.patient_id)
+        patient = self._patient(query, link.platform if link else "", link.chat_id if link else "")
+        return patient, timer.kind, screening.ref if screening else None
 
-    def _ref(self, patient_id: int, link: m.ChatLink | None) -> PatientRef:
-        self._lock(patient_id)
-        patient = self.session.get(m.Patient, patient_id)
-        clinic = self.session.get(m.Clinic, patient.clinic_id)
-        return PatientRef(
-            patient.id, patient.code, clinic.slug, link.platform if link else "", link.chat_id if link else "", patient.locale
-        )
-
-    def _lock(self, patient_id: int) -> None:
+    def _patient(self, query, platform: str, chat_id: str) -> PatientRef | None:
         if self.lock_rows:
-            self.session.exec(select(m.Conversation).where(m.Conversation.patient_id == patient_id).with_for_update()).first()
+            query = query.with_for_update(of=CONVERSATION)
+        row = self.conn.execute(query).first()
+        if row is None:
+            return None
+        self._rows[row.id] = row
+        return PatientRef(row.id, row.code, row.slug, platform, chat_id, row.locale)
 
     def load_conversation(self, patient: PatientRef) -> ConversationState:
         """Build the pure conversation state of a patient from the tables."""
-        row = self.session.get(m.Patient, patient.id)
-        conv = self.session.get(m.Conversation, patient.id)
+        row = self._rows[patient.id]
         state = ConversationState(
-            patient_code=row.code,
-            clinic=patient.clinic,
-            locale=row.locale,
-            status=row.status,
-            consented=row.consented_at is not None,
-            sex=row.sex,
-            state=conv.state,
-            context=dict(conv.context),
+            patient_code=row.code, clinic=row.slug, locale=row.locale, status=row.status,
+            consented=row.consented_at is not None, sex=row.sex, state=row.state, context=dict(row.context),
         )
-        if conv.screening_id is not None:
-            state.screening = self._screening_state(self.session.get(m.Screening, conv.screening_id))
+        if row.screening_id is not None:
+            state.screening = self._screening_state(row.screening_id)
         return state
 
-    def _screening_state(self, screening: m.Screening) -> ScreeningState:
-        state = ScreeningState(ref=screening.ref, plan=screening.plan, trigger=screening.trigger)
-        answers = self.session.exec(select(m.Answer).where(m.Answer.screening_id == screening.id).order_by(m.Answer.seq)).all()
-        for answer in answers:
-            if answer.seq == 0:
-                continue  # protocol answers (the crisis acuity question) are not part of the plan
+    def _screening_state(self, screening_id: int) -> ScreeningState:
+        query = (
+            select(SCREENING.c.ref, SCREENING.c.plan, SCREENING.c.trigger, ANSWER.c.instrument, ANSWER.c.item,
+                   ANSWER.c.value, ANSWER.c["values"], ANSWER.c.seq)
+            .select_from(SCREENING.outerjoin(ANSWER, ANSWER.c.screening_id == SCREENING.c.id))
+            .where(SCREENING.c.id == screening_id)
+            .order_by(ANSWER.c.seq)
+        )
+        rows = self.conn.execute(query).all()
+        state = ScreeningState(ref=rows[0].ref, plan=rows[0].plan, trigger=rows[0].trigger)
+        self._screenings[state.ref] = screening_id
+        for answer in rows:
+            if answer.instrument is None or answer.seq == 0:
+                continue  # no answers yet, or a protocol answer (the crisis acuity question) outside the plan
             value = frozenset(answer.values) if answer.values is not None else answer.value
             state.answers.setdefault(answer.instrument, {})[answer.item] = value
             state.order.append((answer.instrument, answer.item))
@@ -98,27 +111,29 @@ class SqlUnitOfWork:
 
     def save(self, patient: PatientRef, conv: ConversationState, effects: list[Effect], rendered: dict[int, dict], now: datetime) -> None:
         """Store the step's effects and the new conversation state."""
-        EffectWriter(self.session, patient, now).write(conv, effects, rendered)
+        clinic_id = self._rows[patient.id].clinic_id
+        EffectWriter(self.conn, patient, now, self._screenings, clinic_id).write(conv, effects, rendered)
 
     def create_patient(
         self, clinic: str, clinic_name: str, platform: str, chat_id: str, locale: str, now: datetime, code: str,
         external_ref: str | None = None,
     ) -> PatientRef:
         """Create a patient with a chat link and an empty conversation."""
-        patient = m.Patient(code=code, clinic_id=self._clinic_id(clinic, clinic_name), external_ref=external_ref, locale=locale, created_at=now)
+        patient = m.Patient(code=code, clinic_id=self._clinic_id(clinic, clinic_name), external_ref=external_ref,
+                            locale=locale, created_at=now)
         self.session.add(patient)
         self.session.flush()
         self.session.add(m.ChatLink(patient_id=patient.id, platform=platform, chat_id=chat_id, created_at=now))
         self.session.add(m.Conversation(patient_id=patient.id, state="new", context={}, updated_at=now))
         self.session.add(m.AuditLog(at=now, actor="system", action="patient_enrolled", patient_id=patient.id, detail={"platform": platform}))
         self.session.flush()
-        return PatientRef(patient.id, code, clinic, platform, chat_id, locale)
+        return self.patient_for_chat(platform, chat_id)
 
     def redeem_token(self, token_hash: str, now: datetime) -> tuple[str, str | None] | None:
         """Use up a valid enrollment token; return its clinic slug and external ref, or None."""
         token = self.session.exec(
             select(m.EnrollmentToken).where(m.EnrollmentToken.token_hash == token_hash).with_for_update()
-        ).first()
+        ).scalars().first()
         if token is None or token.used_at is not None or _aware(token.expires_at) <= now:
             return None
         token.used_at = now
@@ -134,18 +149,18 @@ class SqlUnitOfWork:
         self.session.add(m.AuditLog(at=now, actor="admin", action="enrollment_link_created", detail={"clinic": clinic}))
 
     def _clinic_id(self, slug: str, name: str) -> int:
-        clinic = self.session.exec(select(m.Clinic).where(m.Clinic.slug == slug)).first()
+        clinic = self.session.exec(select(m.Clinic).where(m.Clinic.slug == slug)).scalars().first()
         if clinic is None:
             clinic = m.Clinic(slug=slug, name=name)
             self.session.add(clinic)
             self.session.flush()
         return clinic.id
 
-    def unused_patient_code(self, ids) -> str:
+    def unused_patient_code(self, ids: Any) -> str:
         """Return a pseudonymous patient code no other patient has."""
         while True:
             code = ids.new("P")
-            if self.session.exec(select(m.Patient.id).where(m.Patient.code == code)).first() is None:
+            if self.conn.execute(select(PATIENT.c.id).where(PATIENT.c.code == code)).first() is None:
                 return code
 
     def queue_direct(self, platform: str, chat_id: str, payload: dict, priority: int, now: datetime) -> None:
@@ -162,8 +177,6 @@ class SqlUnitOfWork:
 
 def _aware(moment: datetime) -> datetime:
     """Return a datetime read back from the database as UTC-aware (SQLite drops the zone)."""
-    from datetime import UTC
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -194,6 +207,10 @@ class SqlStore:
 
     def due_timer_ids(self, now: datetime) -> list[int]:
         """Return the ids of timers due at or before now, soonest first."""
-        with Session(self.engine) as session:
-            query = select(m.Timer.id).where(m.Timer.due_at <= now, m.Timer.fired_at.is_(None), m.Timer.cancelled.is_(False))
-            return list(session.exec(query.order_by(m.Timer.due_at, m.Timer.id)).all())
+        with self.engine.connect() as conn:
+            query = (
+                select(TIMER.c.id)
+                .where(TIMER.c.due_at <= now, TIMER.c.fired_at.is_(None), TIMER.c.cancelled.is_(False))
+                .order_by(TIMER.c.due_at, TIMER.c.id)
+            )
+            return list(conn.execute(query).scalars().all())

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 11:30:49.745429
+Create Date: 2026-11-24 11:49:24.843092
 """
 
 from __future__ import annotations
@@ -197,6 +197,7 @@ def upgrade() -> None:
     with op.batch_alter_table('timer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_timer_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_timer_patient_id'), ['patient_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timer_screening_id'), ['screening_id'], unique=False)
 
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -240,6 +241,7 @@ def downgrade() -> None:
 
     op.drop_table('outbox')
     with op.batch_alter_table('timer', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_timer_screening_id'))
         batch_op.drop_index(batch_op.f('ix_timer_patient_id'))
         batch_op.drop_index(batch_op.f('ix_timer_due_at'))
 
