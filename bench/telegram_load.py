@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -48,6 +49,10 @@ def start_bot(kind: str, api: FakeBotApi, folder: Path) -> subprocess.Popen:
         env.update(DATABASE_URL=f"sqlite:///{folder / 'bench.db'}", CAREBRIDGE_CONFIG=str(ROOT / "bench" / "clinic.toml"),
                    TELEGRAM_RATE_LIMIT="100000")
         command = [str(Path(sys.executable).with_name("carebridge")), "run"]
+        if os.environ.get("BENCH_PROFILE"):  # write a cProfile of the bot to this file
+            code = ("import sys, time, cProfile; from bot.cli import main; sys.argv = ['carebridge', 'run']; "
+                    "p = cProfile.Profile(time.process_time)\ntry:\n    p.runcall(main)\nfinally:\n    p.dump_stats(sys.argv_profile)")
+            command = [sys.executable, "-c", code.replace("sys.argv_profile", repr(os.environ["BENCH_PROFILE"]))]
     else:
         command = [sys.executable, str(ROOT / "bench" / "baseline_bot.py"), str(folder / "state.pickle")]
     polls = len(api.calls_of("getUpdates"))
@@ -97,8 +102,8 @@ def run(kind: str, patients: int, api: FakeBotApi, first_chat: int) -> dict:
             wait(lambda: all(api.sent(c)[-1].text.startswith(finished) for c in chats), 600, "the last replies")
             elapsed, cpu = time.perf_counter() - started, cpu_seconds(process.pid) - cpu_before
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=60)
     answers = patients * ITEMS
     return {"bot": kind, "patients": patients, "answers": answers, "seconds": elapsed,
             "answers_per_s": answers / elapsed, "cpu_ms_per_answer": cpu * 1000 / answers}

@@ -16,6 +16,7 @@ from bot.store.outbox import SqlOutbox
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300
+REMEMBERED_QUESTIONS = 20_000
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class DeliveryWorker:
         self.limits = limits
         self._global = AsyncLimiter(limits.global_burst, limits.global_burst / limits.global_per_second)
         self._chats: dict[str, AsyncLimiter] = {}
+        self._delivered: dict[tuple[str, str], tuple[str, str]] = {}
 
     def _chat_limiter(self, chat: str) -> AsyncLimiter:
         if chat not in self._chats:
@@ -68,24 +70,42 @@ class DeliveryWorker:
             await self._global.acquire()
             await chat.acquire()
             batch.append(message)
-        await asyncio.gather(*(self._deliver(message) for message in batch))
+        if not batch:
+            return 0
+        outcomes = await asyncio.gather(*(self._send(message) for message in batch))
+        self._settle(list(zip(batch, outcomes)))
         return len(batch)
 
-    async def _deliver(self, message: OutboundMessage) -> None:
+    async def _send(self, message: OutboundMessage):
         original = None
         if message.kind == "answered" and message.ref:
-            original = self.outbox.delivered_original(self.platform, message.recipient, message.ref)
-        outcome = await self.sender.deliver(message, original)
+            original = self._delivered.get((message.recipient, message.ref))
+            if original is None:
+                original = self.outbox.delivered_original(self.platform, message.recipient, message.ref)
+        return await self.sender.deliver(message, original)
+
+    def _settle(self, results: list) -> None:
         now = self.clock()
-        if outcome.kind == "sent":
-            self.outbox.mark_sent(message.id, now, outcome.message_id)
-        elif outcome.kind == "retry":
-            self.outbox.retry_at(message.id, now + timedelta(seconds=outcome.retry_after or 1))
-        elif outcome.kind == "transient":
-            self.outbox.retry_at(message.id, now + timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2 ** message.attempts)))
-        elif outcome.kind == "unreachable" and message.patient_id is not None:
-            log.info("patient unreachable", extra={"outbox_id": message.id})
-            self.outbox.mark_unreachable(message.patient_id, now)
-        else:
-            log.warning("delivery failed for good", extra={"outbox_id": message.id, "reason": outcome.reason})
-            self.outbox.mark_failed(message.id, now)
+        sent, retries, failed, unreachable = [], [], [], []
+        for message, outcome in results:
+            if outcome.kind == "sent":
+                sent.append((message.id, outcome.message_id))
+                if message.ref and message.kind != "answered" and outcome.message_id:
+                    self._remember(message, outcome.message_id)
+            elif outcome.kind == "retry":
+                retries.append((message.id, now + timedelta(seconds=outcome.retry_after or 1)))
+            elif outcome.kind == "transient":
+                retries.append((message.id, now + timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2 ** message.attempts))))
+            elif outcome.kind == "unreachable" and message.patient_id is not None:
+                log.info("patient unreachable", extra={"outbox_id": message.id})
+                unreachable.append(message.patient_id)
+            else:
+                log.warning("delivery failed for good", extra={"outbox_id": message.id, "reason": outcome.reason})
+                failed.append(message.id)
+        self.outbox.settle(now, sent, retries, failed, unreachable)
+
+    def _remember(self, message: OutboundMessage, message_id: str) -> None:
+        """Keep recent questions' message ids so that marking them answered needs no query."""
+        if len(self._delivered) >= REMEMBERED_QUESTIONS:
+            self._delivered.pop(next(iter(self._delivered)))
+        self._delivered[(message.recipient, message.ref)] = (message_id, message.payload["text"])

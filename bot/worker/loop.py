@@ -10,6 +10,7 @@ from bot.services.timers import fire_due_timers
 from bot.worker.delivery import DeliveryWorker
 
 IDLE_SECONDS = 0.25
+TIMER_SECONDS = 1.0  # timers are set in hours; looking once a second is plenty
 
 
 class Worker:
@@ -20,6 +21,7 @@ class Worker:
         self.deliveries = deliveries
         self.idle_seconds = idle_seconds
         self._wake = asyncio.Event()
+        self._timers_checked = 0.0
 
     def wake(self) -> None:
         """Look at the outbox now (called after an event was handled)."""
@@ -27,7 +29,11 @@ class Worker:
 
     async def run_once(self) -> int:
         """Fire due timers and send what may be sent; return how much was done."""
-        fired = await asyncio.to_thread(fire_due_timers, self.services)
+        fired = 0
+        loop_time = asyncio.get_running_loop().time()
+        if loop_time - self._timers_checked >= TIMER_SECONDS:
+            self._timers_checked = loop_time
+            fired = await asyncio.to_thread(fire_due_timers, self.services)
         sent = 0
         for delivery in self.deliveries:
             sent += await delivery.run_once()
