@@ -28,16 +28,22 @@ class SqlOutbox:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def queue(self, platforms: tuple[str, ...], limit: int = 500) -> list[tuple[OutboundMessage, datetime]]:
-        """Return pending rows for these platforms with their next attempt time, most urgent first, then oldest."""
+    def queue(self, platforms: tuple[str, ...], limit: int = 500) -> list[tuple[int, str, datetime]]:
+        """Return (id, recipient, next attempt) of pending rows, most urgent first, then oldest (no payloads)."""
         query = (
-            select(*_COLUMNS)
+            select(OUTBOX.c.id, OUTBOX.c.recipient, OUTBOX.c.next_attempt_at)
             .where(OUTBOX.c.status == "pending", OUTBOX.c.platform.in_(platforms))
             .order_by(OUTBOX.c.priority, OUTBOX.c.id)
             .limit(limit)
         )
         with self.engine.connect() as conn:
-            return [(_message(row), _aware(row.next_attempt_at)) for row in conn.execute(query)]
+            return [(row.id, row.recipient, _aware(row.next_attempt_at)) for row in conn.execute(query)]
+
+    def messages(self, ids: list[int]) -> list[OutboundMessage]:
+        """Return the full rows with these ids, in the order given."""
+        with self.engine.connect() as conn:
+            found = {row.id: _message(row) for row in conn.execute(select(*_COLUMNS).where(OUTBOX.c.id.in_(ids)))}
+        return [found[i] for i in ids if i in found]
 
     def pending(self, channel: str, platform: str | None = None, recipient: str | None = None) -> list[OutboundMessage]:
         """Return every undelivered row of a channel, most urgent first, then oldest first."""

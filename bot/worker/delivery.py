@@ -59,19 +59,20 @@ class DeliveryWorker:
         """Send every row that may go now; return how many were attempted."""
         now = self.clock()
         seen: set[str] = set()
-        batch: list[OutboundMessage] = []
-        for message, next_attempt in self.outbox.queue((self.platform,)):
-            if message.recipient in seen:
+        chosen: list[int] = []
+        for row_id, recipient, next_attempt in self.outbox.queue((self.platform,)):
+            if recipient in seen:
                 continue  # a chat's later rows wait for its first one: order within a chat holds
-            seen.add(message.recipient)
-            chat = self._chat_limiter(message.recipient)
+            seen.add(recipient)
+            chat = self._chat_limiter(recipient)
             if next_attempt > now or not (self._global.has_capacity() and chat.has_capacity()):
                 continue
             await self._global.acquire()
             await chat.acquire()
-            batch.append(message)
-        if not batch:
+            chosen.append(row_id)
+        if not chosen:
             return 0
+        batch = self.outbox.messages(chosen)
         outcomes = await asyncio.gather(*(self._send(message) for message in batch))
         self._settle(list(zip(batch, outcomes)))
         return len(batch)

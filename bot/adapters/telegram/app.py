@@ -9,12 +9,13 @@ from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot.adapters.telegram.aiohttp_request import AiohttpRequest
 from bot.adapters.telegram.inbound import event_from_update
 from bot.flows.parsing import Words
 from bot.services.handle import Handled, Services, handle
 
 
-CONNECTIONS = 64  # the worker sends to many chats at once; PTB's default pool holds one connection
+CONNECTIONS = 64  # the worker sends to many chats at once
 POOL_TIMEOUT_SECONDS = 10
 
 
@@ -38,7 +39,8 @@ def build_application(services: Services, token: str, base_url: str, polling: bo
     """Build the PTB application; updates of one chat are handled in order, one at a time."""
     builder = (
         Application.builder().token(token).base_url(base_url)
-        .connection_pool_size(CONNECTIONS).pool_timeout(POOL_TIMEOUT_SECONDS)
+        .request(AiohttpRequest(connection_pool_size=CONNECTIONS, pool_timeout=POOL_TIMEOUT_SECONDS))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
     if not polling:
         builder = builder.updater(None)
