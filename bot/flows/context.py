@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from bot.clinic_config import Clinic, ClinicConfig, Plan
-from bot.flows.parsing import Words
+from bot.flows.parsing import Words, fold
 from bot.instruments.schema import Instrument
 
 ACUITY_INSTRUMENT, ACUITY_ITEM = "asq", "q5"
@@ -38,6 +39,11 @@ class FlowContext:
     def crisis_phrases(self) -> list[str]:
         """Return the crisis phrases of every locale (a patient may write in either language)."""
         return [p for phrases in self.config.crisis.phrases.values() for p in phrases]
+
+    @cached_property
+    def folded_crisis_phrases(self) -> tuple[str, ...]:
+        """Return the crisis phrases folded for matching (computed once)."""
+        return tuple(p for p in (fold(phrase) for phrase in self.crisis_phrases()) if p)
 
     def crisis_resources(self, locale: str) -> list[str]:
         """Return the crisis resources in a locale, or in English where the clinic has none."""

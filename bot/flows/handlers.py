@@ -11,7 +11,7 @@ from bot.flows.answering import AnsweringMixin
 from bot.flows.commands import CommandsMixin
 from bot.flows.context import FlowContext, Ids
 from bot.flows.crisis import CrisisMixin
-from bot.flows.parsing import contains_crisis_phrase, fold
+from bot.flows.parsing import contains_folded_phrase, fold
 from bot.flows.state import Conversation
 
 LOCALES = {"lang_en": "en", "lang_es": "es"}
@@ -67,7 +67,7 @@ class Handlers(CommandsMixin, AnsweringMixin, CrisisMixin):
 
     def on_text(self, text: str) -> None:
         """Handle typed text: crisis phrases first, then commands, then the open question."""
-        if contains_crisis_phrase(text, self.ctx.crisis_phrases()):
+        if contains_folded_phrase(text, self.ctx.folded_crisis_phrases):
             self.start_crisis(source="crisis_phrase", reason="crisis phrase in a message")
             return
         command = self.ctx.words.command(text)

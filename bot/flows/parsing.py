@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from bot.instruments.schema import Instrument, Item
 from bot.instruments.scoring import Answer, AnswerError, check_answer
@@ -25,22 +26,30 @@ class Words:
     labels: Mapping[str, Mapping[str, str]]
     commands: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # locale -> command -> menu text
 
+    @cached_property
+    def _commands_by_word(self) -> dict[str, str]:
+        return {fold(w): command for by_command in self.keywords.values() for command, words in by_command.items()
+                for w in words}
+
+    @cached_property
+    def _yes(self) -> frozenset[str]:
+        return frozenset(fold(w) for words in self.yes.values() for w in words)
+
+    @cached_property
+    def _no(self) -> frozenset[str]:
+        return frozenset(fold(w) for words in self.no.values() for w in words)
+
     def command(self, text: str) -> str | None:
         """Return the command a whole message names in any locale ('/pause', 'pausa'), if any."""
-        folded = fold(text).lstrip("/")
-        for by_command in self.keywords.values():
-            for command, words in by_command.items():
-                if folded in {fold(w) for w in words}:
-                    return command
-        return None
+        return self._commands_by_word.get(fold(text).lstrip("/"))
 
     def is_yes(self, text: str) -> bool:
         """Say whether a message means yes in any locale."""
-        return fold(text) in {fold(w) for words in self.yes.values() for w in words}
+        return fold(text) in self._yes
 
     def is_no(self, text: str) -> bool:
         """Say whether a message means no in any locale."""
-        return fold(text) in {fold(w) for words in self.no.values() for w in words}
+        return fold(text) in self._no
 
 
 def fold(text: str) -> str:
@@ -55,7 +64,13 @@ def fold(text: str) -> str:
 def contains_crisis_phrase(text: str, phrases: Iterable[str]) -> bool:
     """Say whether the text contains any crisis phrase, ignoring case and accents."""
     folded = fold(text)
-    return any(fold(p) and fold(p) in folded for p in phrases)
+    return any(phrase and phrase in folded for phrase in map(fold, phrases))
+
+
+def contains_folded_phrase(text: str, folded_phrases: Iterable[str]) -> bool:
+    """Say whether the text contains any of these already-folded phrases."""
+    folded = fold(text)
+    return any(phrase in folded for phrase in folded_phrases)
 
 
 def parse_answer(inst: Instrument, item: Item, text: str, words: Words) -> Answer | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.store import models as m
@@ -24,3 +24,45 @@ TIMER: Table = m.Timer.__table__
 def insert_for(dialect_name: str):
     """Return the insert() that supports ON CONFLICT on this database."""
     return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+
+
+class Statements:
+    """The hot path's statements, built once per dialect so that each use only binds parameters."""
+
+    _built: dict[str, Statements] = {}
+
+    def __init__(self, dialect_name: str):
+        upsert = insert_for(dialect_name)
+        claim = upsert(INBOUND).values(key=bindparam("b_key"), received_at=bindparam("b_at"))
+        self.claim = claim.on_conflict_do_nothing(index_elements=["key"]).returning(INBOUND.c.key)
+        answer = upsert(ANSWER).values(
+            screening_id=bindparam("b_screening_id"), instrument=bindparam("b_instrument"), item=bindparam("b_item"),
+            value=bindparam("b_value"), values=bindparam("b_values"), seq=bindparam("b_seq"), answered_at=bindparam("b_at"))
+        self.answer = answer.on_conflict_do_update(
+            index_elements=["screening_id", "instrument", "item"],
+            set_={"value": answer.excluded.value, "values": answer.excluded["values"], "seq": answer.excluded.seq,
+                  "answered_at": answer.excluded.answered_at})
+        self.move_timer = (
+            update(TIMER)
+            .where(TIMER.c.patient_id == bindparam("b_patient_id"), TIMER.c.screening_id == bindparam("b_screening_id"),
+                   TIMER.c.kind == bindparam("b_kind"))
+            .values(due_at=bindparam("b_due_at"), fired_at=None, cancelled=False)
+        )
+        self.add_timer = insert(TIMER).values(kind=bindparam("b_kind"), patient_id=bindparam("b_patient_id"),
+                                              screening_id=bindparam("b_screening_id"), due_at=bindparam("b_due_at"),
+                                              fired_at=None, cancelled=False)
+        self.conversation = (
+            update(CONVERSATION)
+            .where(CONVERSATION.c.patient_id == bindparam("b_patient_id"))
+            .values(state=bindparam("b_state"), context=bindparam("b_context"), updated_at=bindparam("b_at"),
+                    screening_id=bindparam("b_screening_id"), version=CONVERSATION.c.version + 1)
+        )
+        self.outbox = insert(OUTBOX)
+        self.audit = insert(AUDIT)
+
+    @classmethod
+    def for_dialect(cls, dialect_name: str) -> Statements:
+        """Return the statements of a dialect, building them the first time."""
+        if dialect_name not in cls._built:
+            cls._built[dialect_name] = cls(dialect_name)
+        return cls._built[dialect_name]

@@ -17,7 +17,7 @@ from bot.services.ports import OutboundMessage, PatientRef
 from bot.store import models as m
 from bot.store.db import is_sqlite
 from bot.store.outbox import SqlOutbox
-from bot.store.tables import ANSWER, CHAT_LINK, CLINIC, CONVERSATION, INBOUND, PATIENT, SCREENING, TIMER, insert_for
+from bot.store.tables import ANSWER, CHAT_LINK, CLINIC, CONVERSATION, PATIENT, SCREENING, TIMER, Statements
 from bot.store.writer import EffectWriter
 
 _PATIENT_COLUMNS = (
@@ -41,9 +41,8 @@ class SqlUnitOfWork:
 
     def claim_event(self, key: str, now: datetime) -> bool:
         """Record an inbound event key; False if it was seen before (the event is then ignored)."""
-        statement = insert_for(self.conn.dialect.name)(INBOUND).values(key=key, received_at=now)
-        claimed = statement.on_conflict_do_nothing(index_elements=["key"]).returning(INBOUND.c.key)
-        return self.conn.execute(claimed).first() is not None
+        claim = Statements.for_dialect(self.conn.dialect.name).claim
+        return self.conn.execute(claim, {"b_key": key, "b_at": now}).first() is not None
 
     def patient_for_chat(self, platform: str, chat_id: str) -> PatientRef | None:
         """Return the patient linked to a chat, locking their conversation for this transaction."""

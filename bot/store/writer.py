@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, insert, update
 from bot.domain import effects as fx
 from bot.flows.state import Conversation as ConversationState
 from bot.services.ports import PatientRef
-from bot.store.tables import ANSWER, AUDIT, CONVERSATION, HANDOFF, OUTBOX, PATIENT, SCORE, SCREENING, TIMER, insert_for
+from bot.store.tables import ANSWER, HANDOFF, PATIENT, SCORE, SCREENING, TIMER, Statements
 
 
 class EffectWriter:
@@ -25,7 +25,7 @@ class EffectWriter:
         self.handoffs: dict[str, int] = {}
         self.outbox: list[dict[str, Any]] = []
         self.audit: list[dict[str, Any]] = []
-        self.upsert = insert_for(conn.dialect.name)
+        self.sql = Statements.for_dialect(conn.dialect.name)
 
     def write(self, conv: ConversationState, effects: list[fx.Effect], rendered: dict[int, dict]) -> None:
         """Store every effect, then the messages, the audit rows and the conversation's new state."""
@@ -36,16 +36,13 @@ class EffectWriter:
             else:
                 handler(effect)
         if self.outbox:
-            self.conn.execute(insert(OUTBOX), self.outbox)
+            self.conn.execute(self.sql.outbox, self.outbox)
         if self.audit:
-            self.conn.execute(insert(AUDIT), self.audit)
-        self.conn.execute(
-            update(CONVERSATION)
-            .where(CONVERSATION.c.patient_id == self.patient.id)
-            .values(state=conv.state, context=dict(conv.context), updated_at=self.now,
-                    screening_id=self.screenings[conv.screening.ref] if conv.screening else None,
-                    version=CONVERSATION.c.version + 1)
-        )
+            self.conn.execute(self.sql.audit, self.audit)
+        self.conn.execute(self.sql.conversation, {
+            "b_patient_id": self.patient.id, "b_state": conv.state, "b_context": dict(conv.context), "b_at": self.now,
+            "b_screening_id": self.screenings[conv.screening.ref] if conv.screening else None,
+        })
 
     def _message(self, channel: str, platform: str, recipient: str, kind: str, priority: int, payload: dict,
                  ref: str | None = None, handoff_id: int | None = None) -> None:
@@ -87,13 +84,11 @@ class EffectWriter:
         self._log("screening_ended", {"screening": effect.ref, "status": effect.status})
 
     def _AnswerSaved(self, effect: fx.AnswerSaved) -> None:
-        values = list(effect.values) if effect.values is not None else None
-        row = {"screening_id": self.screenings[effect.screening_ref], "instrument": effect.instrument, "item": effect.item,
-               "value": effect.value, "values": values, "seq": effect.seq, "answered_at": self.now}
-        statement = self.upsert(ANSWER).values(**row)
-        self.conn.execute(statement.on_conflict_do_update(
-            index_elements=["screening_id", "instrument", "item"],
-            set_={"value": effect.value, "values": values, "seq": effect.seq, "answered_at": self.now}))
+        self.conn.execute(self.sql.answer, {
+            "b_screening_id": self.screenings[effect.screening_ref], "b_instrument": effect.instrument,
+            "b_item": effect.item, "b_value": effect.value,
+            "b_values": list(effect.values) if effect.values is not None else None, "b_seq": effect.seq, "b_at": self.now,
+        })
 
     def _AnswerRemoved(self, effect: fx.AnswerRemoved) -> None:
         self.conn.execute(delete(ANSWER).where(ANSWER.c.screening_id == self.screenings[effect.screening_ref],
@@ -124,15 +119,12 @@ class EffectWriter:
 
     def _TimerScheduled(self, effect: fx.TimerScheduled) -> None:
         """Set the screening's timer of this kind, replacing an earlier one (one row per kind)."""
-        screening_id = self.screenings[effect.screening_ref] if effect.screening_ref else None
-        changed = self.conn.execute(
-            update(TIMER)
-            .where(TIMER.c.patient_id == self.patient.id, TIMER.c.screening_id == screening_id, TIMER.c.kind == effect.kind)
-            .values(due_at=effect.due_at, fired_at=None, cancelled=False)
-        ).rowcount
-        if not changed:
-            self.conn.execute(insert(TIMER).values(kind=effect.kind, patient_id=self.patient.id, screening_id=screening_id,
-                                                   due_at=effect.due_at, fired_at=None, cancelled=False))
+        if effect.screening_ref is None:
+            raise ValueError("a timer belongs to a screening")
+        timer = {"b_patient_id": self.patient.id, "b_screening_id": self.screenings[effect.screening_ref],
+                 "b_kind": effect.kind, "b_due_at": effect.due_at}
+        if not self.conn.execute(self.sql.move_timer, timer).rowcount:
+            self.conn.execute(self.sql.add_timer, timer)
 
     def _TimersCancelled(self, effect: fx.TimersCancelled) -> None:
         self.conn.execute(update(TIMER).where(TIMER.c.screening_id == self.screenings[effect.screening_ref],
