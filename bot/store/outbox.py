@@ -28,6 +28,10 @@ class SqlOutbox:
     def __init__(self, engine: Engine):
         self.engine = engine
 
+    def _read(self):
+        """Open a connection for reading (on SQLite it does not take the write lock)."""
+        return self.engine.connect().execution_options(sqlite_begin="DEFERRED")
+
     def queue(self, platforms: tuple[str, ...], limit: int = 500) -> list[tuple[int, str, datetime]]:
         """Return (id, recipient, next attempt) of pending rows, most urgent first, then oldest (no payloads)."""
         query = (
@@ -36,12 +40,12 @@ class SqlOutbox:
             .order_by(OUTBOX.c.priority, OUTBOX.c.id)
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return [(row.id, row.recipient, _aware(row.next_attempt_at)) for row in conn.execute(query)]
 
     def messages(self, ids: list[int]) -> list[OutboundMessage]:
         """Return the full rows with these ids, in the order given."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             found = {row.id: _message(row) for row in conn.execute(select(*_COLUMNS).where(OUTBOX.c.id.in_(ids)))}
         return [found[i] for i in ids if i in found]
 
@@ -52,7 +56,7 @@ class SqlOutbox:
             query = query.where(OUTBOX.c.platform == platform)
         if recipient is not None:
             query = query.where(OUTBOX.c.recipient == recipient)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return [_message(row) for row in conn.execute(query.order_by(OUTBOX.c.priority, OUTBOX.c.id))]
 
     def delivered_original(self, platform: str, recipient: str, ref: str) -> tuple[str, str] | None:
@@ -63,7 +67,7 @@ class SqlOutbox:
                    OUTBOX.c.kind != "answered", OUTBOX.c.platform_message_id.is_not(None))
             .order_by(OUTBOX.c.id.desc())
         )
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(query).first()
         return None if row is None else (row.platform_message_id, row.payload["text"])
 

@@ -58,24 +58,37 @@ class DeliveryWorker:
     async def run_once(self) -> int:
         """Send every row that may go now; return how many were attempted."""
         now = self.clock()
-        seen: set[str] = set()
-        chosen: list[int] = []
+        blocked: set[str] = set()
+        chosen: dict[str, list[int]] = {}
         for row_id, recipient, next_attempt in self.outbox.queue((self.platform,)):
-            if recipient in seen:
-                continue  # a chat's later rows wait for its first one: order within a chat holds
-            seen.add(recipient)
+            if recipient in blocked:
+                continue  # a chat's later rows never overtake an earlier one that must wait
             chat = self._chat_limiter(recipient)
             if next_attempt > now or not (self._global.has_capacity() and chat.has_capacity()):
+                blocked.add(recipient)
                 continue
             await self._global.acquire()
             await chat.acquire()
-            chosen.append(row_id)
+            chosen.setdefault(recipient, []).append(row_id)
         if not chosen:
             return 0
-        batch = self.outbox.messages(chosen)
-        outcomes = await asyncio.gather(*(self._send(message) for message in batch))
-        self._settle(list(zip(batch, outcomes)))
-        return len(batch)
+        messages = {m.id: m for m in self.outbox.messages([i for ids in chosen.values() for i in ids])}
+        chats = [[messages[i] for i in ids if i in messages] for ids in chosen.values()]
+        results = await asyncio.gather(*(self._send_in_order(chat) for chat in chats))
+        self._settle([pair for chat in results for pair in chat])
+        return sum(len(chat) for chat in chats)
+
+    async def _send_in_order(self, messages: list[OutboundMessage]) -> list:
+        """Send one chat's rows one after another; stop at the first that is not sent, keeping order."""
+        done = []
+        for message in messages:
+            outcome = await self._send(message)
+            done.append((message, outcome))
+            if outcome.kind == "sent" and message.ref and message.kind != "answered" and outcome.message_id:
+                self._remember(message, outcome.message_id)
+            if outcome.kind != "sent":
+                break
+        return done
 
     async def _send(self, message: OutboundMessage):
         original = None
@@ -91,8 +104,6 @@ class DeliveryWorker:
         for message, outcome in results:
             if outcome.kind == "sent":
                 sent.append((message.id, outcome.message_id))
-                if message.ref and message.kind != "answered" and outcome.message_id:
-                    self._remember(message, outcome.message_id)
             elif outcome.kind == "retry":
                 retries.append((message.id, now + timedelta(seconds=outcome.retry_after or 1)))
             elif outcome.kind == "transient":

@@ -72,10 +72,10 @@ def test_typed_answers_and_crisis_resources_come_before_the_acuity_question(api,
         for count_before, reply in enumerate(["3", "Nearly every day", "1", "1", "1", "1", "1", "1"], start=3):
             last_message(api, CHAT, count_before)
             api.user_sends(CHAT, reply)
-        last_message(api, CHAT, 10)
+        assert last_message(api, CHAT, 11).text.startswith("9 of 9")
         api.user_sends(CHAT, "several days")  # item 9
-        wait_for(lambda: len(api.sent(CHAT)) >= 12, what="crisis messages")
-        crisis, acuity = api.sent(CHAT)[10:12]
+        wait_for(lambda: len(api.sent(CHAT)) >= 13, what="crisis messages")
+        crisis, acuity = api.sent(CHAT)[11:13]
         assert crisis.text.startswith("If you are thinking about hurting yourself")
         assert acuity.text.startswith("Are you having thoughts of killing yourself right now?")
         assert [label for label, _ in acuity.buttons] == ["Yes", "No"]

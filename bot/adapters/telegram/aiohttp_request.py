@@ -1,28 +1,25 @@
-"""A python-telegram-bot transport on aiohttp: HTTPXRequest's behaviour at a fraction of its CPU per call.
+"""A python-telegram-bot transport on aiohttp: HTTPXRequest's behaviour for a fraction of its CPU per call."""
 
-Mirrors telegram.request.HTTPXRequest (PTB 22):
-
-* bodies: no files -> application/x-www-form-urlencoded of ``RequestData.json_parameters``; files ->
-  multipart/form-data with the JSON parameters first, then the files, byte for byte as httpx renders
-  them (only the random boundary differs); no parameters -> no body;
-* timeouts: ``DEFAULT_NONE`` per call falls back to the constructor values, uploads with files use
-  ``media_write_timeout``; ``None`` means wait forever;
-* errors: every timeout -> ``TimedOut`` (a full connection pool with PTB's pool-timeout message), every
-  other aiohttp error -> ``NetworkError("aiohttp.<Class>: <message>")``; cancellation propagates.
-
-How the four timeouts map onto aiohttp, which has no pool or write timeout of its own:
-
-* pool: an ``asyncio.Semaphore`` of ``connection_pool_size`` slots held from before the connection is
-  taken until the body is read (as an httpx pool slot is); waiting longer than pool_timeout for a slot
-  raises ``TimedOut`` before anything is sent. The TCPConnector has the same limit, so it never waits.
-* connect: ``ClientTimeout.connect`` and ``sock_connect`` (name resolution plus TCP connect).
-* write: each write of the request body that has to wait for the socket gets ``write_timeout``
-  (aiohttp only waits once more than 64 KiB are buffered, so this matters for uploads).
-* read: ``ClientTimeout.sock_read`` -- the longest silence while waiting for and reading the
-  response; it starts once the body is sent, like httpx's per-read timeout.
-
-Unlike httpx, proxies are not taken from the environment (HTTPS_PROXY etc.); pass ``proxy=``.
-"""
+# Mirrors telegram.request.HTTPXRequest (PTB 22):
+# * bodies: no files -> application/x-www-form-urlencoded of RequestData.json_parameters; files ->
+#   multipart/form-data with the JSON parameters first, then the files, byte for byte as httpx renders
+#   them (only the random boundary differs); no parameters -> no body and no Content-Type; no redirects.
+# * timeouts: DEFAULT_NONE per call falls back to the constructor values, uploads with files use
+#   media_write_timeout; None means wait forever.
+# * errors: every timeout -> TimedOut (a full connection pool with PTB's pool-timeout message), every other
+#   aiohttp error -> NetworkError("aiohttp.<Class>: <message>"); cancellation propagates. Messages never
+#   show the request URL, whose path carries the bot token.
+#
+# How the four timeouts map onto aiohttp, which has no pool or write timeout of its own:
+# * pool: an asyncio.Semaphore of connection_pool_size slots, held from before the connection is taken
+#   until the body is read (as an httpx pool slot is); waiting longer than pool_timeout for a slot raises
+#   TimedOut before anything is sent. The TCPConnector has the same limit, so it never waits itself.
+# * connect: ClientTimeout.connect and sock_connect (name resolution plus TCP connect).
+# * write: each write of the request body that has to wait for the socket gets write_timeout (aiohttp
+#   only waits once 64 KiB are buffered, so in practice this bounds uploads).
+# * read: ClientTimeout.sock_read, the longest silence while waiting for and reading the response; it
+#   starts once the body is sent, like httpx's per-read timeout.
+# Unlike httpx, proxies are not taken from the environment (HTTPS_PROXY etc.); pass proxy= instead.
 
 from __future__ import annotations
 
@@ -297,7 +294,7 @@ class AiohttpRequest(BaseRequest):
         else:
             await slots.acquire()  # a free slot: returns without suspending
         try:
-            async with session.request(method, url, data=body, headers=headers,
+            async with session.request(method, url, data=body, headers=headers, allow_redirects=False,
                                        timeout=self._client_timeout(connect_timeout, read_timeout)) as response:
                 return response.status, await response.read()
         except asyncio.TimeoutError as exc:  # aiohttp's connect/read timeouts and _WriteTimeout
