@@ -71,35 +71,35 @@ def question_number(message) -> int | None:
 
 
 def run(kind: str, patients: int, api: FakeBotApi, first_chat: int) -> dict:
+    """Enroll the patients, then time them answering a PHQ-9 in closed loop."""
     chats = list(range(first_chat, first_chat + patients))
+    finished = ("That's all for now", "Thank you. Your total")
     with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as folder:
         process = start_bot(kind, api, Path(folder))
         try:
+            arrivals = api.watch()
             for chat in chats:
                 api.user_sends(chat, "/start c-bench" if kind == "carebridge" else "/start")
-            if kind == "carebridge":
-                wait(lambda: all(api.sent(c) and api.sent(c)[0].keyboard for c in chats), 600, "consent")
-                for chat in chats:
-                    consent = api.sent(chat)[0]
-                    api.user_presses(chat, consent.message_id, dict(consent.buttons)["I agree"])
-            wait(lambda: all(api.sent(c) and question_number(api.sent(c)[-1]) == 1 for c in chats), 600, "question 1")
+            first_questions: dict[int, tuple[int, str]] = {}
+            while len(first_questions) < patients:
+                message = arrivals.get(timeout=120)
+                labels = dict(message.buttons)
+                if "I agree" in labels:
+                    api.user_presses(message.chat_id, message.message_id, labels["I agree"])
+                elif question_number(message) == 1:
+                    first_questions[message.chat_id] = (message.message_id, message.buttons[0][1])
             cpu_before, started = cpu_seconds(process.pid), time.perf_counter()
-            answered = dict.fromkeys(chats, 0)
-            open_chats = set(chats)
-            while open_chats:
-                pressed = 0
-                for chat in list(open_chats):
-                    last = api.sent(chat)[-1]
-                    if question_number(last) == answered[chat] + 1:
-                        api.user_presses(chat, last.message_id, last.buttons[0][1])
-                        answered[chat] += 1
-                        pressed += 1
-                        if answered[chat] == ITEMS:
-                            open_chats.discard(chat)
-                if not pressed:
-                    time.sleep(0.001)
-            finished = ("That's all for now", "Thank you. Your total")
-            wait(lambda: all(api.sent(c)[-1].text.startswith(finished) for c in chats), 600, "the last replies")
+            answered = dict.fromkeys(chats, 1)
+            for chat, (message_id, data) in first_questions.items():
+                api.user_presses(chat, message_id, data)
+            done = 0
+            while done < patients:
+                message = arrivals.get(timeout=120)
+                if message.text.startswith(finished):
+                    done += 1
+                elif question_number(message) == answered[message.chat_id] + 1:
+                    answered[message.chat_id] += 1
+                    api.user_presses(message.chat_id, message.message_id, message.buttons[0][1])
             elapsed, cpu = time.perf_counter() - started, cpu_seconds(process.pid) - cpu_before
         finally:
             process.send_signal(signal.SIGINT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import queue
 import socket
 import threading
 import time
@@ -201,6 +202,13 @@ class FakeBotApi(SimulatedUsers):
     def calls_of(self, method: str) -> list[RecordedCall]:
         """Return the recorded calls of one method (case-insensitive)."""
         return [call for call in self.calls if call.method.lower() == method.lower()]
+
+    def watch(self) -> queue.Queue:
+        """Return a queue that receives a copy of every message the bot sends from now on."""
+        watcher: queue.Queue = queue.Queue()
+        with self.state.lock:
+            self.state.watchers.append(watcher)
+        return watcher
 
     def sent(self, chat_id: int | str) -> list[SentMessage]:
         """Return the chat's bot messages as the user now sees them, oldest first."""

@@ -105,6 +105,8 @@ class BotState:
     webhook: dict[str, Any] = field(default_factory=dict)
     allowed_updates: list[str] | None = None
 
+    watchers: list = field(default_factory=list)  # queue.Queue objects fed every new bot message
+
     def __post_init__(self) -> None:
         self._chats: dict[int | str, dict[str, Any]] = {}
         self._sent: dict[int | str, dict[int, SentMessage]] = {}
@@ -145,9 +147,11 @@ class BotState:
             return self._serial
 
     def store(self, message: SentMessage) -> None:
-        """Remember a message the bot sent."""
+        """Remember a message the bot sent, and tell the watchers."""
         with self.lock:
             self._sent.setdefault(message.chat_id, {})[message.message_id] = message
+            for watcher in self.watchers:
+                watcher.put(copy.deepcopy(message))
 
     def find(self, chat_id: int | str, message_id: int) -> SentMessage | None:
         """Return the live bot message, or None."""

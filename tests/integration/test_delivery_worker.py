@@ -1,0 +1,125 @@
+"""The delivery worker: urgency first, one chat's messages in order, limits, retries and blocked patients."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import insert, select
+
+from bot.adapters.telegram.outbound import Outcome
+from bot.domain.effects import CRISIS, REMINDER, REPLY
+from bot.services.enrollment import enroll_chat
+from bot.store.tables import AUDIT, OUTBOX, PATIENT
+from bot.worker.delivery import DeliveryWorker, RateLimits
+
+UNLIMITED = RateLimits(global_per_second=1000, global_burst=1000, per_chat_per_second=1000, per_chat_burst=1000)
+
+
+class FakeSender:
+    """Record deliveries; answer with scripted outcomes (default: sent)."""
+
+    def __init__(self):
+        self.delivered: list[tuple[str, str]] = []
+        self.script: dict[str, list[Outcome]] = {}
+
+    async def deliver(self, message, original):
+        self.delivered.append((message.recipient, message.payload["text"]))
+        outcomes = self.script.get(message.payload["text"])
+        return outcomes.pop(0) if outcomes else Outcome("sent", message_id=str(len(self.delivered)))
+
+
+def queue(services, recipient: str, text: str, priority: int, patient_id: int | None = None) -> None:
+    now = services.now()
+    with services.store.engine.begin() as conn:
+        conn.execute(insert(OUTBOX).values(
+            channel="patient", platform="telegram", recipient=recipient, patient_id=patient_id, kind="text",
+            priority=priority, payload={"text": text, "buttons": []}, status="pending", attempts=0,
+            created_at=now, next_attempt_at=now))
+
+
+def worker(services, sender, limits=UNLIMITED) -> DeliveryWorker:
+    return DeliveryWorker(services.store.outbox, "telegram", sender, services.clock, limits)
+
+
+def drain(delivery: DeliveryWorker, passes: int = 10) -> None:
+    async def run():
+        for _ in range(passes):
+            await delivery.run_once()
+
+    asyncio.run(run())
+
+
+def test_crisis_goes_first_and_each_chat_keeps_its_order(make_services):
+    services = make_services()
+    queue(services, "1", "reminder", REMINDER)
+    queue(services, "1", "reply one", REPLY)
+    queue(services, "2", "other chat", REPLY)
+    queue(services, "1", "crisis resources", CRISIS)
+    queue(services, "1", "reply two", REPLY)
+    sender = FakeSender()
+    drain(worker(services, sender))
+    chat1 = [text for chat, text in sender.delivered if chat == "1"]
+    assert chat1 == ["crisis resources", "reply one", "reply two", "reminder"]
+    assert sender.delivered[0] == ("1", "crisis resources")
+    assert services.store.pending_messages("patient") == []
+
+
+def test_the_global_limit_holds_within_one_pass(make_services):
+    services = make_services()
+    for chat in range(40):
+        queue(services, str(chat), f"hello {chat}", REPLY)
+    sender = FakeSender()
+    drain(worker(services, sender, RateLimits()), passes=1)
+    assert len(sender.delivered) == RateLimits().global_burst
+
+
+def test_retry_after_holds_back_the_chat_until_then(make_services, clock):
+    services = make_services()
+    queue(services, "7", "first", REPLY)
+    queue(services, "7", "second", REPLY)
+    sender = FakeSender()
+    sender.script["first"] = [Outcome("retry", retry_after=30)]
+    delivery = worker(services, sender)
+    drain(delivery)
+    assert sender.delivered == [("7", "first")]  # "second" did not overtake it
+    clock.advance(seconds=31)
+    drain(delivery)
+    assert sender.delivered == [("7", "first"), ("7", "first"), ("7", "second")]
+
+
+def test_network_errors_back_off_exponentially(make_services, clock):
+    services = make_services()
+    queue(services, "8", "flaky", REPLY)
+    sender = FakeSender()
+    sender.script["flaky"] = [Outcome("transient"), Outcome("transient"), Outcome("transient")]
+    delivery = worker(services, sender)
+    for wait_seconds in (1, 2, 4):
+        drain(delivery)
+        with services.store.engine.connect() as conn:
+            row = conn.execute(select(OUTBOX.c.attempts, OUTBOX.c.next_attempt_at)).one()
+        due = row.next_attempt_at.replace(tzinfo=clock.moment.tzinfo)
+        assert due == clock.moment + timedelta(seconds=wait_seconds)
+        clock.advance(seconds=wait_seconds)
+    drain(delivery)
+    assert [text for _, text in sender.delivered] == ["flaky"] * 4
+    assert services.store.pending_messages("patient") == []
+
+
+def test_a_patient_who_blocked_the_bot_is_unreachable_and_audited(make_services):
+    services = make_services()
+    enroll_chat(services, "mood", "telegram", "9")
+    with services.store.engine.connect() as conn:
+        patient_id = conn.execute(select(PATIENT.c.id)).scalar_one()
+    queue(services, "9", "blocked", REPLY, patient_id)
+    queue(services, "9", "never sent", REPLY, patient_id)
+    sender = FakeSender()
+    sender.script["blocked"] = [Outcome("unreachable")]
+    drain(worker(services, sender))
+    assert [text for _, text in sender.delivered] == ["blocked"]
+    with services.store.engine.connect() as conn:
+        assert conn.execute(select(PATIENT.c.status)).scalar_one() == "unreachable"
+        actions = conn.execute(select(AUDIT.c.action).where(AUDIT.c.patient_id == patient_id)).scalars().all()
+        statuses = conn.execute(select(OUTBOX.c.status)).scalars().all()
+    assert "patient_unreachable" in actions
+    assert statuses == ["failed", "failed"]
