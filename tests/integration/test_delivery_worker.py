@@ -42,12 +42,21 @@ def worker(services, sender, limits=UNLIMITED) -> DeliveryWorker:
     return DeliveryWorker(services.store.outbox, "telegram", sender, services.clock, limits)
 
 
+_LOOP = asyncio.new_event_loop()  # one loop for the module: the worker's rate limiters belong to a loop
+
+
 def drain(delivery: DeliveryWorker, passes: int = 10) -> None:
+    """Run some passes of the worker."""
+
     async def run():
         for _ in range(passes):
             await delivery.run_once()
 
-    asyncio.run(run())
+    _LOOP.run_until_complete(run())
+
+
+def teardown_module() -> None:
+    _LOOP.close()
 
 
 def test_crisis_goes_first_and_each_chat_keeps_its_order(make_services):
