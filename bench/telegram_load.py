@@ -56,10 +56,11 @@ def start_bot(kind: str, api: FakeBotApi, folder: Path) -> subprocess.Popen:
     else:
         command = [sys.executable, str(ROOT / "bench" / "baseline_bot.py"), str(folder / "state.pickle")]
     polls = len(api.calls_of("getUpdates"))
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=folder)
+    log = (folder / "bot.log").open("wb")  # a file, not a pipe: a full pipe would stall the bot
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log, cwd=folder)
     wait(lambda: len(api.calls_of("getUpdates")) > polls + 1 or process.poll() is not None, 60, f"{kind} to poll")
     if process.poll() is not None:
-        raise RuntimeError(f"{kind} exited: {process.stderr.read().decode()[-2000:]}")
+        raise RuntimeError(f"{kind} exited: {(folder / 'bot.log').read_text()[-2000:]}")
     return process
 
 
@@ -82,7 +83,7 @@ def run(kind: str, patients: int, api: FakeBotApi, first_chat: int) -> dict:
                 api.user_sends(chat, "/start c-bench" if kind == "carebridge" else "/start")
             first_questions: dict[int, tuple[int, str]] = {}
             while len(first_questions) < patients:
-                message = arrivals.get(timeout=120)
+                message = arrivals.get(timeout=600)
                 labels = dict(message.buttons)
                 if "I agree" in labels:
                     api.user_presses(message.chat_id, message.message_id, labels["I agree"])
@@ -94,7 +95,7 @@ def run(kind: str, patients: int, api: FakeBotApi, first_chat: int) -> dict:
                 api.user_presses(chat, message_id, data)
             done = 0
             while done < patients:
-                message = arrivals.get(timeout=120)
+                message = arrivals.get(timeout=600)
                 if message.text.startswith(finished):
                     done += 1
                 elif question_number(message) == answered[message.chat_id] + 1:
