@@ -104,7 +104,11 @@ def run(kind: str, patients: int, api: FakeBotApi, first_chat: int) -> dict:
             elapsed, cpu = time.perf_counter() - started, cpu_seconds(process.pid) - cpu_before
         finally:
             process.send_signal(signal.SIGINT)
-            process.wait(timeout=60)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # the baseline can take minutes to pickle 5,000 users
+                process.kill()
+                process.wait()
     answers = patients * ITEMS
     return {"bot": kind, "patients": patients, "answers": answers, "seconds": elapsed,
             "answers_per_s": answers / elapsed, "cpu_ms_per_answer": cpu * 1000 / answers}
