@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -125,6 +125,8 @@ class Timer(SQLModel, table=True):
 
 
 class Outbox(SQLModel, table=True):
+    # The worker's queue read: pending rows of a platform, most urgent first, then oldest.
+    __table_args__ = (Index("ix_outbox_queue", "status", "platform", "priority", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(index=True)  # patient | clinic
     platform: str  # telegram | console | slack

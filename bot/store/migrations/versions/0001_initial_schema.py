@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 11:49:24.843092
+Create Date: 2026-11-24 13:18:01.378080
 """
 
 from __future__ import annotations
@@ -224,6 +224,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_channel'), ['channel'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_patient_id'), ['patient_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_priority'), ['priority'], unique=False)
+        batch_op.create_index('ix_outbox_queue', ['status', 'platform', 'priority', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_ref'), ['ref'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_status'), ['status'], unique=False)
 
@@ -235,6 +236,7 @@ def downgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_status'))
         batch_op.drop_index(batch_op.f('ix_outbox_ref'))
+        batch_op.drop_index('ix_outbox_queue')
         batch_op.drop_index(batch_op.f('ix_outbox_priority'))
         batch_op.drop_index(batch_op.f('ix_outbox_patient_id'))
         batch_op.drop_index(batch_op.f('ix_outbox_channel'))
