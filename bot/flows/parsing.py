@@ -63,8 +63,7 @@ def fold(text: str) -> str:
 
 def contains_crisis_phrase(text: str, phrases: Iterable[str]) -> bool:
     """Say whether the text contains any crisis phrase, ignoring case and accents."""
-    folded = fold(text)
-    return any(phrase and phrase in folded for phrase in map(fold, phrases))
+    return contains_folded_phrase(text, [p for p in map(fold, phrases) if p])
 
 
 def contains_folded_phrase(text: str, folded_phrases: Iterable[str]) -> bool:
