@@ -51,7 +51,7 @@ def start_bot(kind: str, api: FakeBotApi, folder: Path) -> subprocess.Popen:
         command = [str(Path(sys.executable).with_name("carebridge")), "run"]
         if os.environ.get("BENCH_PROFILE"):  # write a cProfile of the bot to this file
             code = ("import sys, time, cProfile; from bot.cli import main; sys.argv = ['carebridge', 'run']; "
-                    "p = cProfile.Profile(time.process_time)\ntry:\n    p.runcall(main)\nfinally:\n    p.dump_stats(sys.argv_profile)")
+                    "p = cProfile.Profile(time.thread_time)\ntry:\n    p.runcall(main)\nfinally:\n    p.dump_stats(sys.argv_profile)")
             command = [sys.executable, "-c", code.replace("sys.argv_profile", repr(os.environ["BENCH_PROFILE"]))]
     else:
         command = [sys.executable, str(ROOT / "bench" / "baseline_bot.py"), str(folder / "state.pickle")]

@@ -42,7 +42,7 @@ async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | 
     polling = not settings.telegram_webhook_url
     worker_box: list[Worker] = []
     application = build_application(services, settings.telegram_bot_token, settings.telegram_api_base_url, polling,
-                                    after=lambda: worker_box[0].wake() if worker_box else None)
+                                    after=lambda handled: worker_box[0].handled(handled) if worker_box else None)
     async with application:
         delivery = DeliveryWorker(services.store.outbox, "telegram", TelegramSender(application.bot), services.clock, limits)
         worker = Worker(services, [delivery])
@@ -61,7 +61,7 @@ async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | 
         await application.bot.set_webhook(settings.telegram_webhook_url.rstrip("/") + WEBHOOK_PATH,
                                           secret_token=settings.telegram_webhook_secret, allowed_updates=Update.ALL_TYPES)
         asgi = Starlette(routes=[
-            webhook_route(services, application.bot, settings.telegram_webhook_secret, after=worker.wake),
+            webhook_route(services, application.bot, settings.telegram_webhook_secret, after=worker.handled),
             Route("/healthz", lambda _request: PlainTextResponse("ok")),
         ])
         server = uvicorn.Server(uvicorn.Config(asgi, host=settings.http_host, port=settings.http_port, log_level="warning",

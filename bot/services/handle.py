@@ -10,7 +10,7 @@ from bot.domain.events import Event, PatientCommand, PatientUnsupported, TimerDu
 from bot.flows.context import FlowContext, Ids
 from bot.flows.conversation import step
 from bot.services.enrollment import enroll_from_start
-from bot.services.ports import PatientRef, Presenter, Store, UnitOfWork
+from bot.services.ports import OutboundMessage, PatientRef, Presenter, Store, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,11 @@ class Services:
 
 @dataclass(frozen=True)
 class Handled:
-    """How an event went: 'applied', 'duplicate' or 'ignored', and a toast for a button press."""
+    """How an event went: 'applied', 'duplicate' or 'ignored', a toast for a button press, the messages it queued."""
 
     status: str
     toast: str | None = None
+    queued: tuple[OutboundMessage, ...] | None = ()  # None: some rows were queued that the worker must look up
 
 
 def handle(services: Services, event: Event) -> Handled:
@@ -45,13 +46,18 @@ def handle(services: Services, event: Event) -> Handled:
         patient, event = _find_patient(services, uow, event, now)
         if patient is None:
             uow.commit()
-            return Handled("ignored")
+            return Handled("ignored", queued=_queued(uow))
         conv = uow.load_conversation(patient)
         result = step(conv, event, now, services.flow, services.ids)
         uow.save(patient, result.conversation, result.effects, _render(services, patient, result), now)
         uow.commit()
     toast = next((e for e in result.effects if isinstance(e, fx.Toast)), None)
-    return Handled("applied", services.presenter.toast(toast.template, result.conversation.locale) if toast else None)
+    return Handled("applied", services.presenter.toast(toast.template, result.conversation.locale) if toast else None,
+                   _queued(uow))
+
+
+def _queued(uow: UnitOfWork) -> tuple[OutboundMessage, ...] | None:
+    return None if uow.queued is None else tuple(uow.queued)
 
 
 def _find_patient(services: Services, uow: UnitOfWork, event: Event, now: datetime) -> tuple[PatientRef | None, Event]:

@@ -38,10 +38,13 @@ class OutboundMessage:
     patient_id: int | None = None
     ref: str | None = None
     attempts: int = 0
+    not_before: datetime | None = None  # a retry's earliest next attempt
 
 
 class UnitOfWork(Protocol):
     """One transaction: everything an event changes commits together or not at all."""
+
+    queued: list[OutboundMessage] | None  # the outbox rows written so far; None if some are not known
 
     def claim_event(self, key: str, now: datetime) -> bool: ...
     def patient_for_chat(self, platform: str, chat_id: str) -> PatientRef | None: ...

@@ -13,13 +13,17 @@ _COLUMNS = (OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.platform, OUTBOX.c.recipient
             OUTBOX.c.payload, OUTBOX.c.patient_id, OUTBOX.c.ref, OUTBOX.c.attempts, OUTBOX.c.next_attempt_at)
 
 
+CHUNK = 500  # ids per IN (...) list
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _message(row) -> OutboundMessage:
     return OutboundMessage(row.id, row.channel, row.platform, row.recipient, row.kind, row.priority, dict(row.payload),
-                           patient_id=row.patient_id, ref=row.ref, attempts=row.attempts)
+                           patient_id=row.patient_id, ref=row.ref, attempts=row.attempts,
+                           not_before=_aware(row.next_attempt_at) if row.attempts else None)
 
 
 class SqlOutbox:
@@ -32,22 +36,20 @@ class SqlOutbox:
         """Open a connection for reading (on SQLite it does not take the write lock)."""
         return self.engine.connect().execution_options(sqlite_begin="DEFERRED")
 
-    def queue(self, platforms: tuple[str, ...], limit: int = 500) -> list[tuple[int, str, datetime]]:
-        """Return (id, recipient, next attempt) of pending rows, most urgent first, then oldest (no payloads)."""
-        query = (
-            select(OUTBOX.c.id, OUTBOX.c.recipient, OUTBOX.c.next_attempt_at)
-            .where(OUTBOX.c.status == "pending", OUTBOX.c.platform.in_(platforms))
-            .order_by(OUTBOX.c.priority, OUTBOX.c.id)
-            .limit(limit)
-        )
+    def pending_ids(self, platform: str) -> list[int]:
+        """Return the ids of a platform's undelivered rows."""
+        query = select(OUTBOX.c.id).where(OUTBOX.c.status == "pending", OUTBOX.c.platform == platform)
         with self._read() as conn:
-            return [(row.id, row.recipient, _aware(row.next_attempt_at)) for row in conn.execute(query)]
+            return list(conn.execute(query).scalars())
 
     def messages(self, ids: list[int]) -> list[OutboundMessage]:
-        """Return the full rows with these ids, in the order given."""
+        """Return the rows with these ids that are still pending."""
+        found = []
         with self._read() as conn:
-            found = {row.id: _message(row) for row in conn.execute(select(*_COLUMNS).where(OUTBOX.c.id.in_(ids)))}
-        return [found[i] for i in ids if i in found]
+            for start in range(0, len(ids), CHUNK):
+                query = select(*_COLUMNS).where(OUTBOX.c.id.in_(ids[start:start + CHUNK]), OUTBOX.c.status == "pending")
+                found.extend(_message(row) for row in conn.execute(query))
+        return found
 
     def pending(self, channel: str, platform: str | None = None, recipient: str | None = None) -> list[OutboundMessage]:
         """Return every undelivered row of a channel, most urgent first, then oldest first."""

@@ -57,7 +57,7 @@ class Statements:
             .values(state=bindparam("b_state"), context=bindparam("b_context"), updated_at=bindparam("b_at"),
                     screening_id=bindparam("b_screening_id"), version=CONVERSATION.c.version + 1)
         )
-        self.outbox = insert(OUTBOX)
+        self.outbox = insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True)
         self.audit = insert(AUDIT)
 
     @classmethod

@@ -38,6 +38,7 @@ class SqlUnitOfWork:
         self.lock_rows = lock_rows
         self._rows: dict[int, Row] = {}
         self._screenings: dict[str, int] = {}
+        self.queued: list[OutboundMessage] | None = []
 
     def claim_event(self, key: str, now: datetime) -> bool:
         """Record an inbound event key; False if it was seen before (the event is then ignored)."""
@@ -111,7 +112,10 @@ class SqlUnitOfWork:
     def save(self, patient: PatientRef, conv: ConversationState, effects: list[Effect], rendered: dict[int, dict], now: datetime) -> None:
         """Store the step's effects and the new conversation state."""
         clinic_id = self._rows[patient.id].clinic_id
-        EffectWriter(self.conn, patient, now, self._screenings, clinic_id).write(conv, effects, rendered)
+        writer = EffectWriter(self.conn, patient, now, self._screenings, clinic_id)
+        writer.write(conv, effects, rendered)
+        if self.queued is not None:
+            self.queued.extend(writer.queued)
 
     def create_patient(
         self, clinic: str, clinic_name: str, platform: str, chat_id: str, locale: str, now: datetime, code: str,
@@ -164,6 +168,7 @@ class SqlUnitOfWork:
 
     def queue_direct(self, platform: str, chat_id: str, payload: dict, priority: int, now: datetime) -> None:
         """Queue a message to a chat that has no patient (e.g. an invalid enrollment link)."""
+        self.queued = None  # the row's id is not read back: the worker finds it by looking at the outbox
         self.session.add(
             m.Outbox(channel="patient", platform=platform, recipient=chat_id, kind="message", priority=priority,
                      payload=payload, created_at=now, next_attempt_at=now)

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete, insert, update
 
 from bot.domain import effects as fx
 from bot.flows.state import Conversation as ConversationState
-from bot.services.ports import PatientRef
+from bot.services.ports import OutboundMessage, PatientRef
 from bot.store.tables import ANSWER, HANDOFF, PATIENT, SCORE, SCREENING, TIMER, Statements
 
 
@@ -24,6 +24,7 @@ class EffectWriter:
         self.clinic_id = clinic_id
         self.handoffs: dict[str, int] = {}
         self.outbox: list[dict[str, Any]] = []
+        self.queued: list[OutboundMessage] = []
         self.audit: list[dict[str, Any]] = []
         self.sql = Statements.for_dialect(conn.dialect.name)
 
@@ -36,7 +37,8 @@ class EffectWriter:
             else:
                 handler(effect)
         if self.outbox:
-            self.conn.execute(self.sql.outbox, self.outbox)
+            ids = self.conn.execute(self.sql.outbox, self.outbox).scalars().all()
+            self.queued = [_queued(row_id, row) for row_id, row in zip(ids, self.outbox, strict=True)]
         if self.audit:
             self.conn.execute(self.sql.audit, self.audit)
         self.conn.execute(self.sql.conversation, {
@@ -138,3 +140,8 @@ class EffectWriter:
 
     def _Audited(self, effect: fx.Audited) -> None:
         self._log(effect.action, effect.detail)
+
+
+def _queued(row_id: int, row: dict[str, Any]) -> OutboundMessage:
+    return OutboundMessage(row_id, row["channel"], row["platform"], row["recipient"], row["kind"], row["priority"],
+                           row["payload"], patient_id=row["patient_id"], ref=row["ref"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -13,10 +13,12 @@ from aiolimiter import AsyncLimiter
 
 from bot.services.ports import OutboundMessage
 from bot.store.outbox import SqlOutbox
+from bot.worker.pending import PendingRows
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300
 REMEMBERED_QUESTIONS = 20_000
+RESCAN_SECONDS = 5.0  # rows this process commits are offered at once; the scan finds everyone else's
 
 
 @dataclass(frozen=True)
@@ -36,18 +38,21 @@ class Sender(Protocol):
 
 
 class DeliveryWorker:
-    """Send what the outbox holds for one platform."""
+    """Send what the outbox holds for one platform, from a queue in memory fed by offers and outbox scans."""
 
     def __init__(self, outbox: SqlOutbox, platform: str, sender: Sender, clock: Callable[[], datetime],
-                 limits: RateLimits = RateLimits()):
+                 limits: RateLimits = RateLimits(), rescan_seconds: float = RESCAN_SECONDS):
         self.outbox = outbox
         self.platform = platform
         self.sender = sender
         self.clock = clock
         self.limits = limits
+        self.rescan_seconds = rescan_seconds
+        self.rows = PendingRows()
         self._global = AsyncLimiter(limits.global_burst, limits.global_burst / limits.global_per_second)
         self._chats: dict[str, AsyncLimiter] = {}
         self._delivered: dict[tuple[str, str], tuple[str, str]] = {}
+        self._rescan_at: float | None = None  # loop time of the next outbox scan; None: on the next pass
 
     def _chat_limiter(self, chat: str) -> AsyncLimiter:
         if chat not in self._chats:
@@ -55,38 +60,64 @@ class DeliveryWorker:
             self._chats[chat] = AsyncLimiter(burst, burst / self.limits.per_chat_per_second)
         return self._chats[chat]
 
+    def offer(self, messages: Iterable[OutboundMessage] | None) -> None:
+        """Queue rows just committed; None means some are not known, so look at the outbox on the next pass."""
+        if messages is None:
+            self._rescan_at = None
+            return
+        for message in messages:
+            if message.platform == self.platform:
+                self.rows.add(message)
+
+    def _rescan(self) -> None:
+        """Queue the outbox's pending rows this worker does not know (other writers, restarts, retries)."""
+        new = [row_id for row_id in self.outbox.pending_ids(self.platform) if self.rows.is_new(row_id)]
+        for message in self.outbox.messages(new):
+            self.rows.add(message)
+
     async def run_once(self) -> int:
         """Send every row that may go now; return how many were attempted."""
-        now = self.clock()
-        blocked: set[str] = set()
-        chosen: dict[str, list[int]] = {}
-        for row_id, recipient, next_attempt in self.outbox.queue((self.platform,)):
-            if recipient in blocked:
-                continue  # a chat's later rows never overtake an earlier one that must wait
-            chat = self._chat_limiter(recipient)
-            if next_attempt > now or not (self._global.has_capacity() and chat.has_capacity()):
-                blocked.add(recipient)
+        now, loop_now = self.clock(), asyncio.get_running_loop().time()
+        if self._rescan_at is None or loop_now >= self._rescan_at:
+            self._rescan_at = loop_now + self.rescan_seconds
+            self._rescan()
+        self.rows.release(now, loop_now)
+        chosen: dict[str, list[OutboundMessage]] = {}
+        while self._global.has_capacity():
+            message = self.rows.next_ready(now)
+            if message is None:
+                break
+            chat = self._chat_limiter(message.recipient)
+            if not chat.has_capacity():
+                self.rows.park(message.recipient, loop_now + 0.5 / self.limits.per_chat_per_second)
                 continue
             await self._global.acquire()
             await chat.acquire()
-            chosen.setdefault(recipient, []).append(row_id)
+            self.rows.take(message)
+            chosen.setdefault(message.recipient, []).append(message)
         if not chosen:
             return 0
-        messages = {m.id: m for m in self.outbox.messages([i for ids in chosen.values() for i in ids])}
-        chats = [[messages[i] for i in ids if i in messages] for ids in chosen.values()]
-        results = await asyncio.gather(*(self._send_in_order(chat) for chat in chats))
+        results = await asyncio.gather(*(self._send_in_order(chat) for chat in chosen.values()))
         self._settle([pair for chat in results for pair in chat])
-        return sum(len(chat) for chat in chats)
+        return sum(len(chat) for chat in chosen.values())
+
+    def seconds_to_next(self) -> float | None:
+        """Return how long until a queued row may go (None: nothing is queued)."""
+        wait = self.rows.seconds_to_next(self.clock(), asyncio.get_running_loop().time())
+        if wait == 0.0:
+            return 1 / self.limits.global_per_second  # rows are ready: the overall limit holds them back
+        return wait
 
     async def _send_in_order(self, messages: list[OutboundMessage]) -> list:
         """Send one chat's rows one after another; stop at the first that is not sent, keeping order."""
         done = []
-        for message in messages:
+        for index, message in enumerate(messages):
             outcome = await self._send(message)
             done.append((message, outcome))
             if outcome.kind == "sent" and message.ref and message.kind != "answered" and outcome.message_id:
                 self._remember(message, outcome.message_id)
             if outcome.kind != "sent":
+                done.extend((later, None) for later in messages[index + 1:])  # not attempted: queued again
                 break
         return done
 
@@ -101,19 +132,32 @@ class DeliveryWorker:
     def _settle(self, results: list) -> None:
         now = self.clock()
         sent, retries, failed, unreachable = [], [], [], []
+        unreachable_chats = {m.recipient for m, outcome in results if outcome and outcome.kind == "unreachable"}
         for message, outcome in results:
-            if outcome.kind == "sent":
+            if outcome is None and message.recipient in unreachable_chats:
+                self.rows.settled(message)  # the store marks the patient's other rows failed
+            elif outcome is None:
+                self.rows.put_back(message)
+            elif outcome.kind == "sent":
                 sent.append((message.id, outcome.message_id))
-            elif outcome.kind == "retry":
-                retries.append((message.id, now + timedelta(seconds=outcome.retry_after or 1)))
-            elif outcome.kind == "transient":
-                retries.append((message.id, now + timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2 ** message.attempts))))
+                self.rows.settled(message)
+            elif outcome.kind in ("retry", "transient"):
+                if outcome.kind == "retry":
+                    seconds = outcome.retry_after or 1
+                else:
+                    seconds = min(MAX_BACKOFF_SECONDS, 2 ** message.attempts)
+                when = now + timedelta(seconds=seconds)
+                retries.append((message.id, when))
+                self.rows.put_back(replace(message, attempts=message.attempts + 1, not_before=when))
             elif outcome.kind == "unreachable" and message.patient_id is not None:
                 log.info("patient unreachable", extra={"outbox_id": message.id})
                 unreachable.append(message.patient_id)
+                self.rows.settled(message)
+                self.rows.drop_chat(message.recipient)
             else:
                 log.warning("delivery failed for good", extra={"outbox_id": message.id, "reason": outcome.reason})
                 failed.append(message.id)
+                self.rows.settled(message)
         self.outbox.settle(now, sent, retries, failed, unreachable)
 
     def _remember(self, message: OutboundMessage, message_id: str) -> None:

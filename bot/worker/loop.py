@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterable
 
-from bot.services.handle import Services
-from bot.services.timers import fire_due_timers
+from bot.services.handle import Handled, Services
+from bot.services.ports import OutboundMessage
+from bot.services.timers import fire_timers
 from bot.worker.delivery import DeliveryWorker
 
 IDLE_SECONDS = 0.25
@@ -23,9 +25,16 @@ class Worker:
         self._wake = asyncio.Event()
         self._timers_checked = 0.0
 
-    def wake(self) -> None:
-        """Look at the outbox now (called after an event was handled)."""
+    def wake(self, queued: Iterable[OutboundMessage] | None = None) -> None:
+        """Queue rows just committed and deliver them now (None: look at the outbox for them)."""
+        queued = None if queued is None else tuple(queued)
+        for delivery in self.deliveries:
+            delivery.offer(queued)
         self._wake.set()
+
+    def handled(self, handled: Handled) -> None:
+        """Deliver what an event queued (pass as `after` to the adapters)."""
+        self.wake(handled.queued)
 
     async def run_once(self) -> int:
         """Fire due timers and send what may be sent; return how much was done."""
@@ -33,7 +42,10 @@ class Worker:
         loop_time = asyncio.get_running_loop().time()
         if loop_time - self._timers_checked >= TIMER_SECONDS:
             self._timers_checked = loop_time
-            fired = await asyncio.to_thread(fire_due_timers, self.services)
+            applied = await asyncio.to_thread(fire_timers, self.services)
+            for handled in applied:
+                self.handled(handled)
+            fired = len(applied)
         sent = 0
         for delivery in self.deliveries:
             sent += await delivery.run_once()
@@ -46,8 +58,9 @@ class Worker:
                 await asyncio.sleep(0)
                 continue
             self._wake.clear()
+            waits = [self.idle_seconds] + [w for d in self.deliveries if (w := d.seconds_to_next()) is not None]
             waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait(waiters, timeout=self.idle_seconds, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(waiters, timeout=min(waits), return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
                 waiter.cancel()

@@ -9,7 +9,9 @@ from sqlalchemy import insert, select
 
 from bot.adapters.telegram.outbound import Outcome
 from bot.domain.effects import CRISIS, REMINDER, REPLY
+from bot.domain.events import PatientCommand
 from bot.services.enrollment import enroll_chat
+from bot.services.handle import handle
 from bot.store.tables import AUDIT, OUTBOX, PATIENT
 from bot.worker.delivery import DeliveryWorker, RateLimits
 
@@ -132,3 +134,33 @@ def test_a_patient_who_blocked_the_bot_is_unreachable_and_audited(make_services)
         statuses = conn.execute(select(OUTBOX.c.status)).scalars().all()
     assert "patient_unreachable" in actions
     assert statuses == ["failed", "failed"]
+
+
+def test_rows_an_event_queued_are_sent_from_memory_and_other_writers_rows_after_a_look_at_the_outbox(make_services):
+    services = make_services()
+    enroll_chat(services, "mood", "telegram", "11")
+    sender = FakeSender()
+    delivery = DeliveryWorker(services.store.outbox, "telegram", sender, services.clock, UNLIMITED, rescan_seconds=3600)
+    drain(delivery, passes=1)  # the first pass looks at the outbox; the next look is an hour away
+    handled = handle(services, PatientCommand("u1", "telegram", "11", "start"))
+    assert handled.queued and all(message.recipient == "11" for message in handled.queued)
+    queue(services, "12", "from another process", REPLY)
+    delivery.offer(handled.queued)
+    drain(delivery)
+    assert [chat for chat, _ in sender.delivered] == ["11"] * len(handled.queued)
+    delivery.offer(None)  # a writer that does not know its rows asks for a look
+    drain(delivery)
+    assert sender.delivered[-1] == ("12", "from another process")
+    assert services.store.pending_messages("patient") == []
+
+
+def test_a_row_found_by_a_look_at_the_outbox_and_then_offered_is_sent_once(make_services):
+    services = make_services()
+    enroll_chat(services, "mood", "telegram", "13")
+    handled = handle(services, PatientCommand("u2", "telegram", "13", "start"))
+    sender = FakeSender()
+    delivery = worker(services, sender)
+    drain(delivery)  # its first pass finds the rows in the outbox and sends them
+    delivery.offer(handled.queued)  # the offer of the same rows arrives late
+    drain(delivery)
+    assert len(sender.delivered) == len(handled.queued)

@@ -19,13 +19,14 @@ CONNECTIONS = 64  # the worker sends to many chats at once
 POOL_TIMEOUT_SECONDS = 10
 
 
-async def process_update(services: Services, update: Update, after: Callable[[], None] = lambda: None) -> Handled | None:
+async def process_update(services: Services, update: Update,
+                         after: Callable[[Handled], None] = lambda _handled: None) -> Handled | None:
     """Store and apply one update, then answer its button press (every press is answered)."""
     event = event_from_update(update)
     if event is None:
         return None
     handled = await asyncio.to_thread(handle, services, event)
-    after()
+    after(handled)
     if update.callback_query is not None:
         try:
             await update.callback_query.answer(text=handled.toast)
@@ -35,7 +36,7 @@ async def process_update(services: Services, update: Update, after: Callable[[],
 
 
 def build_application(services: Services, token: str, base_url: str, polling: bool,
-                      after: Callable[[], None] = lambda: None) -> Application:
+                      after: Callable[[Handled], None] = lambda _handled: None) -> Application:
     """Build the PTB application; updates of one chat are handled in order, one at a time."""
     builder = (
         Application.builder().token(token).base_url(base_url)

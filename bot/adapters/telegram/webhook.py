@@ -12,13 +12,13 @@ from starlette.routing import Route
 from telegram import Bot, Update
 
 from bot.adapters.telegram.app import process_update
-from bot.services.handle import Services
+from bot.services.handle import Handled, Services
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-def webhook_route(services: Services, bot: Bot, secret: str, after: Callable[[], None] = lambda: None) -> Route:
+def webhook_route(services: Services, bot: Bot, secret: str, after: Callable[[Handled], None] = lambda _handled: None) -> Route:
     """Return the route that receives Telegram's updates."""
     expected = secret.encode("utf-8")
 
