@@ -29,10 +29,10 @@ ITEMS = 9
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """Return the user+system CPU seconds a process has used (all its threads)."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """Return the user and system CPU seconds a process has used (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return int(fields[11]) / TICK, int(fields[12]) / TICK
 
 
 def wait(condition, timeout: float, what: str) -> None:
@@ -101,7 +101,8 @@ def run(kind: str, patients: int, api: FakeBotApi, first_chat: int) -> dict:
                 elif question_number(message) == answered[message.chat_id] + 1:
                     answered[message.chat_id] += 1
                     api.user_presses(message.chat_id, message.message_id, message.buttons[0][1])
-            elapsed, cpu = time.perf_counter() - started, cpu_seconds(process.pid) - cpu_before
+            elapsed, cpu_after = time.perf_counter() - started, cpu_seconds(process.pid)
+            user, system = cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]
         finally:
             process.send_signal(signal.SIGINT)
             try:
@@ -111,7 +112,8 @@ def run(kind: str, patients: int, api: FakeBotApi, first_chat: int) -> dict:
                 process.wait()
     answers = patients * ITEMS
     return {"bot": kind, "patients": patients, "answers": answers, "seconds": elapsed,
-            "answers_per_s": answers / elapsed, "cpu_ms_per_answer": cpu * 1000 / answers}
+            "answers_per_s": answers / elapsed, "cpu_ms_per_answer": (user + system) * 1000 / answers,
+            "system_ms_per_answer": system * 1000 / answers}
 
 
 def main() -> None:
@@ -128,7 +130,8 @@ def main() -> None:
                 first_chat += patients
                 row = results[-1]
                 print(f"{row['bot']:<11} patients {row['patients']:>5}  answers {row['answers']:>6}  "
-                      f"{row['answers_per_s']:8.1f} answers/s  {row['cpu_ms_per_answer']:6.2f} CPU ms/answer", flush=True)
+                      f"{row['answers_per_s']:8.1f} answers/s  {row['cpu_ms_per_answer']:6.2f} CPU ms/answer "
+                      f"(of which system {row['system_ms_per_answer']:.2f})", flush=True)
     by = {(r["bot"], r["patients"]): r["cpu_ms_per_answer"] for r in results}
     for patients in sorted({r["patients"] for r in results}):
         if ("baseline", patients) in by and ("carebridge", patients) in by:

@@ -14,6 +14,13 @@ _COLUMNS = (OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.platform, OUTBOX.c.recipient
 
 
 CHUNK = 500  # ids per IN (...) list
+_BY_ID = OUTBOX.c.id == bindparam("b_id")
+_MARK_SENT = update(OUTBOX).where(_BY_ID).values(
+    status="sent", sent_at=bindparam("b_now"), platform_message_id=bindparam("b_message_id"),
+    attempts=OUTBOX.c.attempts + 1)
+_MARK_RETRY = update(OUTBOX).where(_BY_ID).values(next_attempt_at=bindparam("b_when"), attempts=OUTBOX.c.attempts + 1)
+_MARK_FAILED = update(OUTBOX).where(_BY_ID).values(status="failed", sent_at=bindparam("b_now"),
+                                                   attempts=OUTBOX.c.attempts + 1)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -78,21 +85,12 @@ class SqlOutbox:
         """Record a batch of delivery outcomes in one transaction."""
         with self.engine.begin() as conn:
             if sent:
-                conn.execute(
-                    update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
-                    .values(status="sent", sent_at=now, platform_message_id=bindparam("message_id"),
-                            attempts=OUTBOX.c.attempts + 1),
-                    [{"row_id": row_id, "message_id": message_id} for row_id, message_id in sent],
-                )
+                conn.execute(_MARK_SENT, [{"b_id": row_id, "b_message_id": message_id, "b_now": now}
+                                          for row_id, message_id in sent])
             if retries:
-                conn.execute(
-                    update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
-                    .values(next_attempt_at=bindparam("when"), attempts=OUTBOX.c.attempts + 1),
-                    [{"row_id": row_id, "when": when} for row_id, when in retries],
-                )
+                conn.execute(_MARK_RETRY, [{"b_id": row_id, "b_when": when} for row_id, when in retries])
             if failed:
-                conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(failed))
-                             .values(status="failed", sent_at=now, attempts=OUTBOX.c.attempts + 1))
+                conn.execute(_MARK_FAILED, [{"b_id": row_id, "b_now": now} for row_id in failed])
             for patient_id in set(unreachable):
                 self._unreachable(conn, patient_id, now)
 

@@ -18,6 +18,10 @@ from bot.worker.pending import PendingRows
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300
 REMEMBERED_QUESTIONS = 20_000
+# Deliveries are marked sent in batches: a crash within this window sends those messages again after the
+# restart (at least once, never lost); answers are not affected, they commit before anything is sent.
+RECORD_SECONDS = 0.2
+RECORD_BATCH = 200
 RESCAN_SECONDS = 5.0  # rows this process commits are offered at once; the scan finds everyone else's
 
 
@@ -29,6 +33,13 @@ class RateLimits:
     global_burst: int = 15
     per_chat_per_second: float = 1
     per_chat_burst: int = 2
+
+
+def _seconds_to_capacity(limiter: AsyncLimiter) -> float:
+    """Return how long until a full limiter can take one more (its bucket leaks at max_rate per time_period)."""
+    rate = limiter.max_rate / limiter.time_period
+    level = getattr(limiter, "_level", limiter.max_rate)  # aiolimiter's current fill; if it is renamed, wait a whole slot
+    return max(0.0, level + 1 - limiter.max_rate) / rate
 
 
 class Sender(Protocol):
@@ -53,6 +64,8 @@ class DeliveryWorker:
         self._chats: dict[str, AsyncLimiter] = {}
         self._delivered: dict[tuple[str, str], tuple[str, str]] = {}
         self._rescan_at: float | None = None  # loop time of the next outbox scan; None: on the next pass
+        self._unrecorded: list[tuple[int, str | None]] = []  # delivered rows not yet marked sent in the outbox
+        self._record_by: float | None = None  # loop time by which they are
 
     def _chat_limiter(self, chat: str) -> AsyncLimiter:
         if chat not in self._chats:
@@ -78,6 +91,8 @@ class DeliveryWorker:
     async def run_once(self) -> int:
         """Send every row that may go now; return how many were attempted."""
         now, loop_now = self.clock(), asyncio.get_running_loop().time()
+        if self._record_by is not None and loop_now >= self._record_by:
+            self.record()
         if self._rescan_at is None or loop_now >= self._rescan_at:
             self._rescan_at = loop_now + self.rescan_seconds
             self._rescan()
@@ -89,7 +104,7 @@ class DeliveryWorker:
                 break
             chat = self._chat_limiter(message.recipient)
             if not chat.has_capacity():
-                self.rows.park(message.recipient, loop_now + 0.5 / self.limits.per_chat_per_second)
+                self.rows.park(message.recipient, loop_now + _seconds_to_capacity(chat))
                 continue
             await self._global.acquire()
             await chat.acquire()
@@ -103,9 +118,12 @@ class DeliveryWorker:
 
     def seconds_to_next(self) -> float | None:
         """Return how long until a queued row may go (None: nothing is queued)."""
-        wait = self.rows.seconds_to_next(self.clock(), asyncio.get_running_loop().time())
+        loop_now = asyncio.get_running_loop().time()
+        wait = self.rows.seconds_to_next(self.clock(), loop_now)
         if wait == 0.0:
-            return 1 / self.limits.global_per_second  # rows are ready: the overall limit holds them back
+            wait = 1 / self.limits.global_per_second  # rows are ready: the overall limit holds them back
+        if self._record_by is not None:
+            wait = min(wait if wait is not None else RECORD_SECONDS, max(0.0, self._record_by - loop_now))
         return wait
 
     async def _send_in_order(self, messages: list[OutboundMessage]) -> list:
@@ -158,7 +176,17 @@ class DeliveryWorker:
                 log.warning("delivery failed for good", extra={"outbox_id": message.id, "reason": outcome.reason})
                 failed.append(message.id)
                 self.rows.settled(message)
-        self.outbox.settle(now, sent, retries, failed, unreachable)
+        self._unrecorded.extend(sent)
+        if retries or failed or unreachable or len(self._unrecorded) >= RECORD_BATCH:
+            self.record(retries, failed, unreachable)
+        elif self._record_by is None:
+            self._record_by = asyncio.get_running_loop().time() + RECORD_SECONDS
+
+    def record(self, retries: list | None = None, failed: list | None = None, unreachable: list | None = None) -> None:
+        """Write the outcomes not yet in the outbox in one transaction (deliveries are recorded in batches)."""
+        if self._unrecorded or retries or failed or unreachable:
+            self.outbox.settle(self.clock(), self._unrecorded, retries or [], failed or [], unreachable or [])
+        self._unrecorded, self._record_by = [], None
 
     def _remember(self, message: OutboundMessage, message_id: str) -> None:
         """Keep recent questions' message ids so that marking them answered needs no query."""

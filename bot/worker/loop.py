@@ -1,4 +1,4 @@
-"""Run the worker: fire due timers and deliver the outbox, until asked to stop."""
+"""Run the worker: fire due timers and deliver the outbox, each platform in its own loop, until asked to stop."""
 
 from __future__ import annotations
 
@@ -12,55 +12,66 @@ from bot.services.timers import fire_timers
 from bot.worker.delivery import DeliveryWorker
 
 IDLE_SECONDS = 0.25
-TIMER_SECONDS = 1.0  # timers are set in hours; looking once a second is plenty
+TIMER_SECONDS = 1.0  # reminders are set in hours and escalations in minutes: looking once a second is plenty
 
 
 class Worker:
-    """Timers and deliveries in one loop; `wake()` makes it look again at once."""
+    """Timers and one delivery loop per platform (a slow platform never holds up another); `wake()` hurries them."""
 
     def __init__(self, services: Services, deliveries: list[DeliveryWorker], idle_seconds: float = IDLE_SECONDS):
         self.services = services
         self.deliveries = deliveries
         self.idle_seconds = idle_seconds
-        self._wake = asyncio.Event()
-        self._timers_checked = 0.0
+        self._wakes = [asyncio.Event() for _ in deliveries]
 
     def wake(self, queued: Iterable[OutboundMessage] | None = None) -> None:
         """Queue rows just committed and deliver them now (None: look at the outbox for them)."""
         queued = None if queued is None else tuple(queued)
-        for delivery in self.deliveries:
+        for delivery, wake in zip(self.deliveries, self._wakes, strict=True):
             delivery.offer(queued)
-        self._wake.set()
+            wake.set()
 
     def handled(self, handled: Handled) -> None:
         """Deliver what an event queued (pass as `after` to the adapters)."""
         self.wake(handled.queued)
 
-    async def run_once(self) -> int:
-        """Fire due timers and send what may be sent; return how much was done."""
-        fired = 0
-        loop_time = asyncio.get_running_loop().time()
-        if loop_time - self._timers_checked >= TIMER_SECONDS:
-            self._timers_checked = loop_time
-            applied = await asyncio.to_thread(fire_timers, self.services)
-            for handled in applied:
-                self.handled(handled)
-            fired = len(applied)
-        sent = 0
-        for delivery in self.deliveries:
-            sent += await delivery.run_once()
-        return fired + sent
+    async def fire_timers(self) -> int:
+        """Fire the timers due now and hand their messages to the deliveries; return how many fired."""
+        applied = await asyncio.to_thread(fire_timers, self.services)
+        for handled in applied:
+            self.handled(handled)
+        return len(applied)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Loop until `stop` is set; sleep only when there was nothing to do."""
+        """Run every loop until `stop` is set."""
+        loops = [self._timers(stop)] + [self._deliver(d, w, stop) for d, w in zip(self.deliveries, self._wakes, strict=True)]
+        tasks = [asyncio.create_task(loop) for loop in loops]
+        stopped = asyncio.create_task(stop.wait())
+        stopped.add_done_callback(lambda _: [wake.set() for wake in self._wakes])
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks + [stopped]:
+                task.cancel()
+            await asyncio.gather(*tasks, stopped, return_exceptions=True)
+            for delivery in self.deliveries:
+                delivery.record()
+
+    async def _timers(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            if await self.run_once():
+            await self.fire_timers()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(TIMER_SECONDS):
+                    await stop.wait()
+
+    async def _deliver(self, delivery: DeliveryWorker, wake: asyncio.Event, stop: asyncio.Event) -> None:
+        """Send what may go; sleep until woken, until a held row may go, or a while (to look at the outbox)."""
+        while not stop.is_set():
+            wake.clear()
+            if await delivery.run_once():
                 await asyncio.sleep(0)
                 continue
-            self._wake.clear()
-            waits = [self.idle_seconds] + [w for d in self.deliveries if (w := d.seconds_to_next()) is not None]
-            waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait(waiters, timeout=min(waits), return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+            wait = delivery.seconds_to_next()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.idle_seconds if wait is None else min(wait, self.idle_seconds)):
+                    await wake.wait()

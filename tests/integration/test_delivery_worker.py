@@ -14,6 +14,7 @@ from bot.services.enrollment import enroll_chat
 from bot.services.handle import handle
 from bot.store.tables import AUDIT, OUTBOX, PATIENT
 from bot.worker.delivery import DeliveryWorker, RateLimits
+from bot.worker.loop import Worker
 
 UNLIMITED = RateLimits(global_per_second=1000, global_burst=1000, per_chat_per_second=1000, per_chat_burst=1000)
 
@@ -53,6 +54,7 @@ def drain(delivery: DeliveryWorker, passes: int = 10) -> None:
     async def run():
         for _ in range(passes):
             await delivery.run_once()
+        delivery.record()
 
     _LOOP.run_until_complete(run())
 
@@ -164,3 +166,32 @@ def test_a_row_found_by_a_look_at_the_outbox_and_then_offered_is_sent_once(make_
     delivery.offer(handled.queued)  # the offer of the same rows arrives late
     drain(delivery)
     assert len(sender.delivered) == len(handled.queued)
+
+
+def test_the_running_worker_records_deliveries_within_a_moment_and_the_rest_when_it_stops(make_services):
+    services = make_services()
+    queue(services, "21", "first", REPLY)
+    sender = FakeSender()
+    looper = Worker(services, [worker(services, sender)])
+
+    async def run():
+        stop = asyncio.Event()
+        running = asyncio.create_task(looper.run(stop))
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if not services.store.pending_messages("patient"):
+                break
+        recorded_while_running = services.store.pending_messages("patient") == []
+        queue(services, "22", "second", REPLY)
+        looper.wake()  # a writer that does not know its row ids
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if len(sender.delivered) == 2:
+                break
+        stop.set()
+        await running
+        return recorded_while_running
+
+    assert _LOOP.run_until_complete(run()) is True
+    assert [text for _, text in sender.delivered] == ["first", "second"]
+    assert services.store.pending_messages("patient") == []
