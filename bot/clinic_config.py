@@ -5,10 +5,12 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.instruments.schema import Instrument
+from bot.team_config import Escalation, SlackTeam
 
 Urgency = Literal["routine", "urgent", "crisis"]
 URGENCY_ORDER = {"routine": 0, "urgent": 1, "crisis": 2}
@@ -61,6 +63,7 @@ class Clinic(_Strict):
     locale: str = "en"
     open_enrollment: bool = False
     phi_in_slack: bool = False
+    slack: SlackTeam | None = None  # without it pages wait in the outbox and the CLI shows them
 
 
 class ClinicConfig(_Strict):
@@ -71,6 +74,7 @@ class ClinicConfig(_Strict):
     rules: list[Rule] = []
     crisis: Crisis
     clinics: Annotated[list[Clinic], Field(min_length=1)]
+    escalation: Escalation = Escalation()
 
     def clinic(self, slug: str) -> Clinic:
         """Return the clinic with this slug."""
@@ -125,6 +129,10 @@ def _cross_check(config: ClinicConfig, catalog: dict[str, Instrument]) -> list[s
     for clinic in config.clinics:
         if clinic.plan not in config.plans:
             problems.append(f"clinic '{clinic.slug}': unknown plan '{clinic.plan}'")
+        try:
+            ZoneInfo(clinic.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"clinic '{clinic.slug}': unknown time zone '{clinic.timezone}'")
         if clinic.locale not in config.crisis.resources:
             problems.append(f"clinic '{clinic.slug}': no crisis resources for locale '{clinic.locale}'")
     if "en" not in config.crisis.resources:

@@ -51,6 +51,10 @@ class TemplatePresenter:
         """Return a button label in a language."""
         return self.words.labels[locale][word]
 
+    def team(self, template: str, **variables: Any) -> str:
+        """Return a text the care team reads in Slack (messages/en/team/)."""
+        return self.renderer.render(PAGE_LOCALE, template, **variables)
+
     def page(self, variables: dict[str, Any]) -> str:
         """Return the one-line text of a page to the clinic's team."""
         return self.renderer.render(PAGE_LOCALE, "page", **variables)

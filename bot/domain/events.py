@@ -61,3 +61,14 @@ PatientEvent = PatientText | PatientButton | PatientCommand | PatientUnsupported
 Event = PatientEvent | TimerDue
 
 COMMANDS = ("start", "help", "pause", "resume", "back", "language", "stop", "crisis")
+
+
+@dataclass(frozen=True)
+class ClinicianAction:
+    """A clinician pressed a handoff button: accept, decline, contact_made, scheduled or closed (with an outcome)."""
+
+    key: str  # idempotency key, e.g. slack:action:<message ts>:<action ts>:<user>
+    user_id: str  # the clinician's Slack user id
+    handoff_ref: str
+    action: str
+    outcome: str | None = None

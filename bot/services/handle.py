@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain import effects as fx
 from bot.domain.events import Event, PatientCommand, PatientUnsupported, TimerDue
 from bot.flows.context import FlowContext, Ids
 from bot.flows.conversation import step
 from bot.services.enrollment import enroll_from_start
+from bot.services.paging import PageComposer, PageFacts, target
 from bot.services.ports import OutboundMessage, PatientRef, Presenter, Store, UnitOfWork
 
 
@@ -90,17 +91,21 @@ def _render(services: Services, patient: PatientRef, result) -> dict[int, dict]:
         elif isinstance(effect, fx.QuestionAnswered):
             rendered[index] = {"label": effect.text if effect.text is not None else services.presenter.label(effect.word, locale)}
         elif isinstance(effect, fx.PageQueued):
-            variables = {
-                "urgency": effect.urgency,
-                "patient_code": patient.code,
-                "clinic_name": clinic.name,
-                "reason": effect.reason,
-                "callback": effect.callback_requested,
-            }
-            rendered[index] = {
-                "text": services.presenter.page(variables),
-                "handoff": effect.handoff_ref,
-                "urgency": effect.urgency,
-                "patient_code": patient.code,
-            }
+            rendered[index] = _page(services, patient, clinic, effect)
     return rendered
+
+
+def _page(services: Services, patient: PatientRef, clinic, effect: fx.PageQueued) -> dict:
+    """Render a page: for Slack when the clinic has a team there (with its first rung and timer), else one line."""
+    variables = {"urgency": effect.urgency, "patient_code": patient.code, "clinic_name": clinic.name,
+                 "reason": effect.reason, "callback": effect.callback_requested}
+    text = services.presenter.page(variables)
+    team = clinic.slack
+    if team is None:
+        return {"text": text, "handoff": effect.handoff_ref, "urgency": effect.urgency, "patient_code": patient.code}
+    now = services.now()
+    first = services.flow.config.escalation.ladder(effect.urgency)[0]
+    facts = PageFacts(effect.handoff_ref, effect.urgency, effect.reason, patient.code, now, effect.callback_requested)
+    payload = PageComposer(services.presenter.team).page(facts, clinic, team, target(team, clinic, first, now))
+    escalate_at = now + timedelta(minutes=first.wait_minutes) if first.wait_minutes else None
+    return {"payload": payload, "recipient": team.channel, "escalate_at": escalate_at}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +40,30 @@ class OutboundMessage:
     not_before: datetime | None = None  # a retry's earliest next attempt
 
 
+@dataclass(frozen=True)
+class HandoffRecord:
+    """A handoff request as the services see it, with its patient's code, language and chat."""
+
+    id: int
+    ref: str
+    status: str  # open | accepted | contact_made | scheduled | closed
+    urgency: str
+    reason: str
+    source: str
+    rung: int
+    accepted_by: str | None
+    accepted_at: datetime | None
+    created_at: datetime
+    requested_by: str | None
+    callback_requested: bool
+    patient_id: int
+    patient_code: str
+    locale: str
+    clinic: str
+    platform: str | None
+    chat_id: str | None
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything an event changes commits together or not at all."""
 
@@ -57,6 +80,8 @@ class UnitOfWork(Protocol):
     def unused_patient_code(self, ids: Any) -> str: ...
     def queue_direct(self, platform: str, chat_id: str, payload: dict, priority: int, now: datetime) -> None: ...
     def commit(self) -> None: ...
+    @property
+    def handoffs(self) -> Any: ...
 
 
 class Store(Protocol):
@@ -65,7 +90,7 @@ class Store(Protocol):
     def unit_of_work(self) -> AbstractContextManager[UnitOfWork]: ...
     def pending_messages(self, channel: str, platform: str | None = None, recipient: str | None = None) -> list[OutboundMessage]: ...
     def mark_sent(self, message_id: int, now: datetime) -> None: ...
-    def due_timer_ids(self, now: datetime) -> Iterator[int]: ...
+    def due_timer_ids(self, now: datetime) -> list[tuple[int, str]]: ...
 
 
 class Presenter(Protocol):
@@ -75,3 +100,4 @@ class Presenter(Protocol):
     def toast(self, template: str, locale: str) -> str: ...
     def label(self, word: str, locale: str) -> str: ...
     def page(self, variables: dict[str, Any]) -> str: ...
+    def team(self, template: str, **variables: Any) -> str: ...

@@ -109,9 +109,15 @@ class HandoffRequest(SQLModel, table=True):
     reason: str
     source: str
     callback_requested: bool = False
-    status: str = "open"
+    status: str = "open"  # open (paging) | accepted | contact_made | scheduled | closed
     created_at: datetime = moment()
     updated_at: datetime = moment()
+    rung: int = 0  # the escalation rung reached while nobody accepts
+    unanswered_at: datetime | None = moment(default=None)  # the ladder's last rung was reached
+    accepted_by: str | None = None  # Slack user id
+    accepted_at: datetime | None = moment(default=None)
+    outcome: str | None = None  # how it was closed
+    requested_by: str | None = None  # Slack user id of the PCP who asked for a consult
 
 
 class Timer(SQLModel, table=True):
@@ -119,6 +125,7 @@ class Timer(SQLModel, table=True):
     kind: str
     patient_id: int = Field(foreign_key="patient.id", index=True)
     screening_id: int | None = Field(default=None, foreign_key="screening.id", index=True)
+    handoff_id: int | None = Field(default=None, foreign_key="handoffrequest.id", index=True)
     due_at: datetime = moment(index=True)
     fired_at: datetime | None = moment(default=None)
     cancelled: bool = False

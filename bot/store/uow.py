@@ -16,6 +16,7 @@ from bot.flows.state import ScreeningState
 from bot.services.ports import OutboundMessage, PatientRef
 from bot.store import models as m
 from bot.store.db import is_sqlite
+from bot.store.handoffs import SqlHandoffs
 from bot.store.outbox import SqlOutbox
 from bot.store.tables import ANSWER, CHAT_LINK, CLINIC, CONVERSATION, PATIENT, SCREENING, TIMER, Statements
 from bot.store.writer import EffectWriter
@@ -174,6 +175,11 @@ class SqlUnitOfWork:
                      payload=payload, created_at=now, next_attempt_at=now)
         )
 
+    @property
+    def handoffs(self) -> SqlHandoffs:
+        """Return handoff reads and writes in this transaction."""
+        return SqlHandoffs(self.conn, self.lock_rows)
+
     def commit(self) -> None:
         """Commit the transaction."""
         self.session.commit()
@@ -209,12 +215,12 @@ class SqlStore:
         """Record that an outbox row was delivered."""
         self.outbox.mark_sent(message_id, now)
 
-    def due_timer_ids(self, now: datetime) -> list[int]:
-        """Return the ids of timers due at or before now, soonest first."""
+    def due_timer_ids(self, now: datetime) -> list[tuple[int, str]]:
+        """Return (id, kind) of timers due at or before now, soonest first."""
         with self.engine.connect() as conn:
             query = (
-                select(TIMER.c.id)
+                select(TIMER.c.id, TIMER.c.kind)
                 .where(TIMER.c.due_at <= now, TIMER.c.fired_at.is_(None), TIMER.c.cancelled.is_(False))
                 .order_by(TIMER.c.due_at, TIMER.c.id)
             )
-            return list(conn.execute(query).scalars().all())
+            return [(row.id, row.kind) for row in conn.execute(query)]

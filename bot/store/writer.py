@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from bot.domain import effects as fx
 from bot.flows.state import Conversation as ConversationState
@@ -69,9 +69,22 @@ class EffectWriter:
     def _QuestionAnswered(self, effect: fx.QuestionAnswered, payload: dict) -> None:
         self._message("patient", self.patient.platform, self.patient.chat_id, "answered", fx.REPLY, payload, ref=effect.ref)
 
-    def _PageQueued(self, effect: fx.PageQueued, payload: dict) -> None:
-        self._message("clinic", "slack", self.patient.clinic, "page", effect.priority, payload,
-                      handoff_id=self.handoffs.get(effect.handoff_ref))
+    def _PageQueued(self, effect: fx.PageQueued, rendered: dict) -> None:
+        """Queue the page (to the clinic's Slack channel if it has one) and set its first escalation timer."""
+        handoff_id = self.handoffs.get(effect.handoff_ref) or self.conn.execute(
+            select(HANDOFF.c.id).where(HANDOFF.c.ref == effect.handoff_ref)).scalar_one()
+        if "payload" not in rendered:
+            self._message("clinic", "slack", self.patient.clinic, "page", effect.priority, rendered, handoff_id=handoff_id)
+            return
+        self._message("clinic", "slack", rendered["recipient"], "page", effect.priority, rendered["payload"],
+                      ref=effect.handoff_ref, handoff_id=handoff_id)
+        still_open = self.conn.execute(update(HANDOFF).where(HANDOFF.c.id == handoff_id, HANDOFF.c.status == "open")
+                                       .values(rung=0, updated_at=self.now)).rowcount
+        self.conn.execute(update(TIMER).where(TIMER.c.handoff_id == handoff_id, TIMER.c.fired_at.is_(None))
+                          .values(cancelled=True))
+        if still_open and rendered["escalate_at"] is not None:
+            self.conn.execute(insert(TIMER).values(kind="escalate", patient_id=self.patient.id, handoff_id=handoff_id,
+                                                   due_at=rendered["escalate_at"], fired_at=None, cancelled=False))
 
     def _ScreeningStarted(self, effect: fx.ScreeningStarted) -> None:
         result = self.conn.execute(insert(SCREENING).values(

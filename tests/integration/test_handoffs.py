@@ -1,0 +1,127 @@
+"""Handoffs: the page names who is on duty, is accepted exactly once, climbs its ladder on time, tells the patient."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import select
+
+from bot.domain.events import ClinicianAction
+from bot.services.handoffs import act_on_handoff
+from bot.services.timers import fire_due_timers
+from bot.store.tables import AUDIT, HANDOFF
+
+CHANNEL = "C0TEAMBH"
+ITEM9_POSITIVE = ["I agree", "3", "3", "2", "2", "2", "2", "2", "1", "2"]  # PHQ-2 then PHQ-9 with item 9 = 2
+
+
+def paged_patient(patient_chat, clinic: str = "team"):
+    """Return a patient chat whose PHQ-9 item 9 answer paged the team (urgent)."""
+    chat = patient_chat(clinic)
+    chat.start()
+    for text in ITEM9_POSITIVE:
+        chat.type(text)
+    chat.deliver()
+    return chat
+
+
+def slack_rows(services, kind: str | None = None):
+    rows = services.store.pending_messages("clinic", "slack")
+    return [row for row in rows if kind is None or row.kind == kind]
+
+
+def press(services, user: str, ref: str, action: str = "accept", key: str | None = None, outcome=None):
+    return act_on_handoff(services, ClinicianAction(key or f"k:{user}:{action}", user, ref, action, outcome))
+
+
+def test_the_page_goes_to_the_clinics_channel_naming_the_primary_on_duty_with_accept_and_decline(patient_chat):
+    chat = paged_patient(patient_chat)
+    [page] = slack_rows(chat.services, "page")
+    assert page.recipient == CHANNEL and page.payload["channel"] == CHANNEL
+    assert page.payload["mention"] == "U0DANA" and page.payload["urgency"] == "urgent"
+    assert [b["action"] for b in page.payload["buttons"]] == ["accept", "decline"]
+    assert page.payload["buttons"][1]["label"] == "Can't take it"
+    text = "\n".join(page.payload["lines"])
+    assert "P-" in text and "Team Clinic" in text and "URGENT" in text
+    assert page.ref == page.payload["handoff"]
+
+
+def test_accepted_exactly_once_under_concurrent_presses(patient_chat):
+    chat = paged_patient(patient_chat)
+    services = chat.services
+    ref = slack_rows(services, "page")[0].ref
+    users = ["U0DANA", "U0BEN", "U0NIGHT", "U0CARE"] * 3
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        replies = list(pool.map(lambda i: press(services, users[i], ref, key=f"press-{i}"), range(len(users))))
+    winners = [r for r in replies if r.status == "applied"]
+    assert len(winners) == 1
+    with services.store.engine.connect() as conn:
+        accepted_by = conn.execute(select(HANDOFF.c.accepted_by)).scalar_one()
+        accepts = conn.execute(select(AUDIT).where(AUDIT.c.action == "handoff_accepted")).all()
+    assert len(accepts) == 1
+    assert all(r.status == "taken" and f"<@{accepted_by}>" in r.note for r in replies if r.status != "applied")
+    [update] = slack_rows(services, "page_update")
+    assert update.payload["buttons"] and update.payload["buttons"][0]["action"] == "contact_made"
+    assert f"Accepted by <@{accepted_by}> after" in update.payload["lines"][-1]
+
+
+def test_acceptance_tells_the_patient_who_will_contact_them_and_a_redelivered_press_changes_nothing(patient_chat):
+    chat = paged_patient(patient_chat)
+    ref = slack_rows(chat.services, "page")[0].ref
+    first = press(chat.services, "U0BEN", ref, key="same")
+    again = press(chat.services, "U0BEN", ref, key="same")
+    assert (first.status, again.status) == ("applied", "duplicate")
+    [message] = chat.deliver()
+    assert "Ben Okafor, PhD" in message["text"] and "within the hour" in message["text"]
+    assert "https://video.example.org/team" in message["text"]
+    assert len(slack_rows(chat.services, "page_update")) == 1
+
+
+def test_only_the_roster_may_accept_and_only_the_accepter_may_record_progress(patient_chat):
+    chat = paged_patient(patient_chat)
+    services = chat.services
+    ref = slack_rows(services, "page")[0].ref
+    refused = press(services, "U0PCP", ref)
+    assert refused.status == "refused" and "roster" in refused.note
+    assert press(services, "U0DANA", ref).status == "applied"
+    assert press(services, "U0BEN", ref, "contact_made").status == "refused"
+    assert press(services, "U0DANA", ref, "contact_made").status == "applied"
+    assert press(services, "U0DANA", ref, "closed", outcome="engaged in care").status == "applied"
+    with services.store.engine.connect() as conn:
+        status, outcome = conn.execute(select(HANDOFF.c.status, HANDOFF.c.outcome)).one()
+        actions = conn.execute(select(AUDIT.c.action, AUDIT.c.actor).where(AUDIT.c.action.like("handoff_%"))).all()
+    assert (status, outcome) == ("closed", "engaged in care")
+    assert ("handoff_refused", "clinician:U0PCP") in actions and ("handoff_closed", "clinician:U0DANA") in actions
+    assert slack_rows(services, "page_update")[-1].payload["buttons"] == []
+
+
+def test_an_unanswered_urgent_page_climbs_primary_backup_channel_on_time_and_then_stays_open(patient_chat, clock):
+    chat = paged_patient(patient_chat)
+    services = chat.services
+    ref = slack_rows(services, "page")[0].ref
+    clock.advance(minutes=1, seconds=59)
+    assert fire_due_timers(services) == 0
+    clock.advance(seconds=1)
+    assert fire_due_timers(services) == 1
+    assert "Paging <@U0BEN>" in slack_rows(services, "thread")[-1].payload["text"]
+    clock.advance(minutes=2)
+    assert fire_due_timers(services) == 1
+    escalated, unanswered = [row.payload["text"] for row in slack_rows(services, "thread")[-2:]]
+    assert escalated == "No answer after 2 min. Paging <!channel> now."
+    assert "Nobody has accepted" in unanswered and "crisis resources" in unanswered
+    resent = chat.deliver()
+    assert any("988" in message["text"] for message in resent)  # the crisis resources again, to the patient
+    clock.advance(hours=1)
+    assert fire_due_timers(services) == 0  # the last rung has no timer; the page stays open to accept
+    assert press(services, "U0NIGHT", ref).status == "applied"
+
+
+def test_a_decline_moves_to_the_next_rung_at_once_and_acceptance_stops_the_ladder(patient_chat, clock):
+    chat = paged_patient(patient_chat)
+    services = chat.services
+    ref = slack_rows(services, "page")[0].ref
+    assert press(services, "U0DANA", ref, "decline").status == "applied"
+    assert "<@U0DANA> can't take it. Paging <@U0BEN>" in slack_rows(services, "thread")[-1].payload["text"]
+    assert press(services, "U0BEN", ref).status == "applied"
+    clock.advance(hours=2)
+    assert fire_due_timers(services) == 0
