@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.services.handle import Services
 from bot.worker.delivery import DeliveryWorker, RateLimits
 from bot.worker.loop import Worker
+from bot.worker.slack import slack_parts
 
 
 class ConfigurationError(Exception):
@@ -31,6 +32,8 @@ def check_settings(settings: Settings) -> None:
         raise ConfigurationError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put its token in the environment or .env")
     if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
         raise ConfigurationError("TELEGRAM_WEBHOOK_SECRET must be set when TELEGRAM_WEBHOOK_URL is")
+    if settings.slack_bot_token and not settings.slack_signing_secret:
+        raise ConfigurationError("SLACK_SIGNING_SECRET must be set when SLACK_BOT_TOKEN is")
 
 
 async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | None = None,
@@ -44,34 +47,37 @@ async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | 
     application = build_application(services, settings.telegram_bot_token, settings.telegram_api_base_url, polling,
                                     after=lambda handled: worker_box[0].handled(handled) if worker_box else None)
     async with application:
-        delivery = DeliveryWorker(services.store.outbox, "telegram", TelegramSender(application.bot), services.clock, limits)
-        worker = Worker(services, [delivery])
+        deliveries = [DeliveryWorker(services.store.outbox, "telegram", TelegramSender(application.bot), services.clock,
+                                     limits)]
+        slack = slack_parts(settings, services, lambda reply: worker_box[0].wake(reply.queued))
+        if slack is not None:
+            deliveries.append(slack.delivery)
+        worker = Worker(services, deliveries)
         worker_box.append(worker)
         await register_commands(application, services.flow.words)
+        routes = [Route("/healthz", lambda _request: PlainTextResponse("ok"))] + ([slack.route] if slack else [])
         if polling:
             await application.bot.delete_webhook()
             await application.start()
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=poll_timeout)
-            try:
-                await worker.run(stop)
-            finally:
-                await application.updater.stop()
-                await application.stop()
-            return
-        await application.bot.set_webhook(settings.telegram_webhook_url.rstrip("/") + WEBHOOK_PATH,
-                                          secret_token=settings.telegram_webhook_secret, allowed_updates=Update.ALL_TYPES)
-        asgi = Starlette(routes=[
-            webhook_route(services, application.bot, settings.telegram_webhook_secret, after=worker.handled),
-            Route("/healthz", lambda _request: PlainTextResponse("ok")),
-        ])
-        server = uvicorn.Server(uvicorn.Config(asgi, host=settings.http_host, port=settings.http_port, log_level="warning",
-                                               access_log=False))
-        serving = asyncio.create_task(server.serve())
+        else:
+            await application.bot.set_webhook(settings.telegram_webhook_url.rstrip("/") + WEBHOOK_PATH,
+                                              secret_token=settings.telegram_webhook_secret,
+                                              allowed_updates=Update.ALL_TYPES)
+            routes.append(webhook_route(services, application.bot, settings.telegram_webhook_secret,
+                                        after=worker.handled))
+        server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), host=settings.http_host,
+                                               port=settings.http_port, log_level="warning", access_log=False))
+        serving = asyncio.create_task(server.serve()) if (slack is not None or not polling) else None
         try:
             await worker.run(stop)
         finally:
-            server.should_exit = True
-            await serving
+            if serving is not None:
+                server.should_exit = True
+                await serving
+            if polling:
+                await application.updater.stop()
+                await application.stop()
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -73,7 +73,8 @@ class SqlOutbox:
         query = (
             select(OUTBOX.c.platform_message_id, OUTBOX.c.payload)
             .where(OUTBOX.c.platform == platform, OUTBOX.c.recipient == recipient, OUTBOX.c.ref == ref,
-                   OUTBOX.c.kind != "answered", OUTBOX.c.platform_message_id.is_not(None))
+                   OUTBOX.c.kind.not_in(("answered", "page_update", "thread")),
+                   OUTBOX.c.platform_message_id.is_not(None))
             .order_by(OUTBOX.c.id.desc())
         )
         with self._read() as conn:

@@ -23,6 +23,7 @@ REMEMBERED_QUESTIONS = 20_000
 RECORD_SECONDS = 0.2
 RECORD_BATCH = 200
 RESCAN_SECONDS = 5.0  # rows this process commits are offered at once; the scan finds everyone else's
+EDIT_KINDS = ("answered", "page_update", "thread")  # rows about an earlier message: the one with the same ref
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class DeliveryWorker:
         for index, message in enumerate(messages):
             outcome = await self._send(message)
             done.append((message, outcome))
-            if outcome.kind == "sent" and message.ref and message.kind != "answered" and outcome.message_id:
+            if outcome.kind == "sent" and message.ref and message.kind not in EDIT_KINDS and outcome.message_id:
                 self._remember(message, outcome.message_id)
             if outcome.kind != "sent":
                 done.extend((later, None) for later in messages[index + 1:])  # not attempted: queued again
@@ -141,7 +142,7 @@ class DeliveryWorker:
 
     async def _send(self, message: OutboundMessage):
         original = None
-        if message.kind == "answered" and message.ref:
+        if message.kind in EDIT_KINDS and message.ref:
             original = self._delivered.get((message.recipient, message.ref))
             if original is None:
                 original = self.outbox.delivered_original(self.platform, message.recipient, message.ref)

@@ -125,3 +125,29 @@ def test_a_decline_moves_to_the_next_rung_at_once_and_acceptance_stops_the_ladde
     assert press(services, "U0BEN", ref).status == "applied"
     clock.advance(hours=2)
     assert fire_due_timers(services) == 0
+
+
+ROUTINE_OFFER_ACCEPTED = ["I agree", "3", "3", "2", "2", "2", "2", "2", "2", "Not at all", "somewhat difficult",
+                          "Yes, connect me"]
+
+
+def test_an_unanswered_routine_page_ends_with_the_care_manager_and_the_patient_told_when_the_team_will_call(
+        patient_chat, clock):
+    chat = patient_chat("team")
+    chat.start()
+    for text in ROUTINE_OFFER_ACCEPTED:
+        chat.type(text)
+    chat.deliver()
+    services = chat.services
+    [page] = slack_rows(services, "page")
+    assert page.payload["urgency"] == "routine" and page.payload["mention"] == "U0DANA"
+    for minutes, expected in ((10, "Paging <@U0BEN>"), (10, "Paging <!channel>"), (15, "Paging <@U0CARE>")):
+        clock.advance(minutes=minutes - 1)
+        assert fire_due_timers(services) == 0
+        clock.advance(minutes=1)
+        assert fire_due_timers(services) == 1
+        assert expected in [row.payload["text"] for row in slack_rows(services, "thread")][-2 if minutes == 15 else -1]
+    [dm] = slack_rows(services, "dm")
+    assert dm.payload["user"] == "U0CARE" and page.payload["patient_code"] in dm.payload["text"]
+    [told] = chat.deliver()
+    assert "within one business day" in told["text"]

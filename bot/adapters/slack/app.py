@@ -1,0 +1,56 @@
+"""The slack-bolt app: every handoff button is acked at once, converted, applied, and answered ephemerally."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.blocks import ACTION_PREFIX
+from bot.adapters.slack.inbound import clinician_action
+from bot.services.handle import Services
+from bot.services.handoffs import ClinicianReply, act_on_handoff
+
+log = logging.getLogger(__name__)
+HANDOFF_ACTIONS = re.compile(f"^{re.escape(ACTION_PREFIX)}")
+
+
+def build_slack_app(services: Services, signing_secret: str, client: AsyncWebClient,
+                    after: Callable[[ClinicianReply], None]) -> AsyncApp:
+    """Build the bolt app; bolt refuses unsigned and stale requests before any listener runs."""
+    app = AsyncApp(signing_secret=signing_secret, client=client, process_before_response=False, name="carebridge")
+
+    @app.action(HANDOFF_ACTIONS)
+    async def on_handoff_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond | None) -> None:
+        await ack()  # first: Slack wants the answer within 3 s; the work below runs after the HTTP 200
+        await press_handoff_button(services, body, respond, after)
+
+    return app
+
+
+async def press_handoff_button(services: Services, body: dict[str, Any], respond: AsyncRespond | None,
+                               after: Callable[[ClinicianReply], None]) -> ClinicianReply | None:
+    """Apply one press (a redelivery carries the same key, so the service applies it once) and answer the presser."""
+    event = clinician_action(body)
+    if event is None:
+        log.info("slack action ignored: not a handoff press")
+        return None
+    try:
+        reply = await asyncio.to_thread(act_on_handoff, services, event)
+    except Exception as exc:  # acked already: nothing to tell Slack; log the key and class, never the message
+        log.error("slack handoff action failed", extra={"event_key": event.key, "error": type(exc).__name__})
+        return None
+    after(reply)
+    if reply.note and respond is not None:
+        try:
+            await respond(text=reply.note, response_type="ephemeral", replace_original=False)
+        except (asyncio.TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
+            log.warning("slack ephemeral note not delivered", extra={"event_key": event.key,
+                                                                     "error": type(exc).__name__})
+    return reply

@@ -1,0 +1,41 @@
+"""Wire Slack when it is configured: the delivery of pages and the /slack/events route."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.routing import Route
+
+from bot.adapters.slack.app import build_slack_app
+from bot.adapters.slack.http import slack_route
+from bot.adapters.slack.outbound import SlackSender
+from bot.config import Settings
+from bot.services.handle import Services
+from bot.worker.delivery import DeliveryWorker, RateLimits
+
+# Slack allows about one message a second per channel; the workspace-wide pace is far above a clinic's pages.
+SLACK_LIMITS = RateLimits(global_per_second=20, global_burst=10, per_chat_per_second=1, per_chat_burst=3)
+
+
+@dataclass(frozen=True)
+class SlackParts:
+    """The Slack delivery worker and the route that receives Slack's requests."""
+
+    delivery: DeliveryWorker
+    route: Route
+
+
+def slack_parts(settings: Settings, services: Services, after: Callable) -> SlackParts | None:
+    """Return the Slack parts, or None when SLACK_BOT_TOKEN is not set (pages then wait in the outbox)."""
+    if not settings.slack_bot_token:
+        return None
+    if not settings.slack_signing_secret:
+        raise ValueError("SLACK_SIGNING_SECRET must be set when SLACK_BOT_TOKEN is")
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10,
+                            retry_handlers=[AsyncConnectionErrorRetryHandler()])
+    delivery = DeliveryWorker(services.store.outbox, "slack", SlackSender(client), services.clock, SLACK_LIMITS)
+    app = build_slack_app(services, settings.slack_signing_secret, client, after)
+    return SlackParts(delivery, slack_route(app))
