@@ -6,6 +6,7 @@ import asyncio
 
 from bot.cli.common import console, fail, services_or_exit
 from bot.config import settings
+from bot.logs import configure_logging
 from bot.runner import ConfigurationError, check_settings, run_bot
 
 
@@ -17,6 +18,7 @@ def run() -> None:
     except ConfigurationError as exc:
         fail(str(exc), code=1)
     services = services_or_exit()
+    configure_logging()
     mode = "webhook" if current.telegram_webhook_url else "polling"
     console.print(f"CareBridge running ({mode}); Ctrl-C to stop")
     asyncio.run(run_bot(current, services))
