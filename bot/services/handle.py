@@ -107,5 +107,6 @@ def _page(services: Services, patient: PatientRef, clinic, effect: fx.PageQueued
     first = services.flow.config.escalation.ladder(effect.urgency)[0]
     facts = PageFacts(effect.handoff_ref, effect.urgency, effect.reason, patient.code, now, effect.callback_requested)
     payload = PageComposer(services.presenter.team).page(facts, clinic, team, target(team, clinic, first, now))
+    payload["text"] = text  # the one-line fallback Slack shows in notifications
     escalate_at = now + timedelta(minutes=first.wait_minutes) if first.wait_minutes else None
     return {"payload": payload, "recipient": team.channel, "escalate_at": escalate_at}
