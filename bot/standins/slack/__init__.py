@@ -28,7 +28,7 @@ from bot.standins.slack.records import (
     SlackMessage,
     UploadedFile,
 )
-from bot.standins.slack.server import LoopbackServer
+from bot.standins.server import LoopbackServer
 from bot.standins.slack.users import SlackRequest
 
 __all__ = ["APP_ID", "BOT_ID", "BOT_USER_ID", "TEAM_ID", "Ephemeral", "FakeSlackApi", "LoopbackServer", "RateLimits",

@@ -17,7 +17,7 @@ from bot.standins.slack.methods import MESSAGE_METHODS
 from bot.standins.slack.queries import SlackQueries
 from bot.standins.slack.records import ResponsePost, SlackError
 from bot.standins.slack.responses import apply_response
-from bot.standins.slack.server import LoopbackServer
+from bot.standins.server import LoopbackServer
 from bot.standins.slack.state import SlackState
 from bot.standins.slack.surfaces import SURFACE_METHODS
 from bot.standins.slack.users import SlackUsers

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
+from bot.standins.forms import multipart_parts
 from bot.standins.slack.records import SlackError
 
 # Form fields that carry JSON as a string (blocks=[...] and the like); everything else stays a string.
@@ -35,14 +34,8 @@ def _decode(key: str, value: Any) -> Any:
 
 
 def _multipart(content_type: str, body: bytes) -> dict[str, Any]:
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
-    fields: dict[str, Any] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
-        filename = part.get_filename()
-        fields[name] = {"filename": filename, "data": payload} if filename else payload.decode()
-    return fields
+    return {name: {"filename": filename, "data": payload} if filename else payload.decode()
+            for name, filename, payload in multipart_parts(content_type, body)}
 
 
 async def read_params(request: Request) -> dict[str, Any]:

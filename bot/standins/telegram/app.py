@@ -5,53 +5,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import queue
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.standins.server import LoopbackServer
 from bot.standins.telegram.limits import RateLimits
 from bot.standins.telegram.methods import METHODS
 from bot.standins.telegram.state import AnsweredCallback, ApiError, BotState, RecordedCall, SentMessage
 from bot.standins.telegram.users import SimulatedUsers
-from bot.standins.telegram.wire import check_loopback, read_params
+from bot.standins.telegram.wire import read_params
 
 
-class FakeBotApi(SimulatedUsers):
+class FakeBotApi(SimulatedUsers, LoopbackServer):
     """Serve a local, recording, fault-injecting stand-in of the Telegram Bot API."""
 
     def __init__(self, token: str = "123:ABC", limits: RateLimits | None = None, *,
                  host: str = "127.0.0.1", port: int = 0) -> None:
         """Prepare the app and bind a loopback socket (serving starts with start() or running())."""
         self.token = token
-        self.host = check_loopback(host)
         self.state = BotState(limits=limits)
-        self.app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])])
-        self.port = port
-        self._socket: socket.socket | None = None
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task | None = None
-        self._bind()
-
-    def _bind(self) -> None:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        self._socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so asyncio sets TCP_NODELAY
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((self.host, self.port))
-        self.port = self._socket.getsockname()[1]
+        app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])])
+        LoopbackServer.__init__(self, app, host=host, port=port, name="FakeBotApi")
 
     @property
     def base_url(self) -> str:
         """Return the value for PTB's Bot(base_url=...): http://127.0.0.1:PORT/bot ."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/bot"
+        return f"{self.origin}/bot"
 
     # -- HTTP -------------------------------------------------------------------
 
@@ -117,79 +101,14 @@ class FakeBotApi(SimulatedUsers):
 
     async def start(self) -> None:
         """Serve in the running event loop; return once connections are accepted."""
-        if self._task is not None:
-            raise RuntimeError("FakeBotApi is already running")
-        config = uvicorn.Config(self.app, log_config=None, log_level="warning", access_log=False,
-                                lifespan="off", timeout_graceful_shutdown=2)
-        self._server = uvicorn.Server(config)
         self.state.closing = False
-        if self._socket is None:
-            self._bind()
-        self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]))  # type: ignore[list-item]
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()
-                raise RuntimeError("FakeBotApi stopped while starting")
-            await asyncio.sleep(0.005)
+        await LoopbackServer.start(self)
 
     async def stop(self) -> None:
         """Finish open long polls, stop serving and release the port."""
-        if self._task is None or self._server is None:
-            return
         self.state.closing = True
         self.state.wake()
-        self._server.should_exit = True
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout=5)
-        except asyncio.TimeoutError:
-            self._server.force_exit = True
-            await self._task
-        finally:
-            self._task = self._server = None
-            self.close()
-
-    def close(self) -> None:
-        """Release the port without serving (a later start() binds it again)."""
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[FakeBotApi]:
-        """Serve from a background thread with its own event loop for the duration of the block."""
-        ready, errors = threading.Event(), []
-        holder: dict[str, Any] = {}
-
-        async def serve() -> None:
-            holder["loop"], holder["done"] = asyncio.get_running_loop(), asyncio.Event()
-            try:
-                await self.start()
-            except BaseException as exc:  # handed to the calling thread
-                errors.append(exc)
-                ready.set()
-                return
-            ready.set()
-            await holder["done"].wait()
-            await self.stop()
-
-        thread = threading.Thread(target=asyncio.run, args=(serve(),), name="FakeBotApi", daemon=True)
-        thread.start()
-        if not ready.wait(timeout=10) or errors:
-            raise RuntimeError("FakeBotApi did not start") from (errors[0] if errors else None)
-        try:
-            yield self
-        finally:
-            holder["loop"].call_soon_threadsafe(holder["done"].set)
-            thread.join(timeout=10)
-
-    async def __aenter__(self) -> FakeBotApi:
-        """Start serving in the running loop."""
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        """Stop serving."""
-        await self.stop()
+        await LoopbackServer.stop(self)
 
     # -- recording ------------------------------------------------------------------
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from bot.standins.buckets import TokenBucket
 
 # Methods that post or change a message and so count against the flood limits.
 LIMITED_METHODS = frozenset(
@@ -22,35 +24,15 @@ class RateLimits:
     per_group_per_minute: float = 20
 
 
-@dataclass
-class _Bucket:
-    """Refill at rate tokens per second up to capacity; a call takes one token."""
-
-    rate: float
-    capacity: float
-    tokens: float = field(init=False)
-    stamp: float | None = None
-
-    def __post_init__(self) -> None:
-        self.tokens = self.capacity
-
-    def wait_needed(self, now: float) -> float:
-        """Refill, and return the seconds until one token is available (0 if it is now)."""
-        if self.stamp is not None:
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
-
-
 class RateLimiter:
     """Decide whether a call may pass; callers hold the state lock."""
 
     def __init__(self, limits: RateLimits) -> None:
         """Start with full buckets."""
         self.limits = limits
-        self._global = _Bucket(limits.global_per_second, max(1.0, limits.global_per_second))
-        self._chats: dict[int | str, _Bucket] = {}
-        self._groups: dict[int | str, _Bucket] = {}
+        self._global = TokenBucket(limits.global_per_second, max(1.0, limits.global_per_second))
+        self._chats: dict[int | str, TokenBucket] = {}
+        self._groups: dict[int | str, TokenBucket] = {}
 
     def check(self, chat_id: int | str | None, is_group: bool, now: float) -> int | None:
         """Take a token from every bucket that applies, or return retry_after seconds if one is empty."""
@@ -58,10 +40,10 @@ class RateLimiter:
         if chat_id is not None:
             lim = self.limits
             buckets.append(self._chats.setdefault(
-                chat_id, _Bucket(lim.per_chat_per_second, max(1, lim.per_chat_burst))))
+                chat_id, TokenBucket(lim.per_chat_per_second, max(1, lim.per_chat_burst))))
             if is_group:
                 buckets.append(self._groups.setdefault(
-                    chat_id, _Bucket(lim.per_group_per_minute / 60, max(1.0, lim.per_group_per_minute))))
+                    chat_id, TokenBucket(lim.per_group_per_minute / 60, max(1.0, lim.per_group_per_minute))))
         wait = max(bucket.wait_needed(now) for bucket in buckets)
         if wait > 0:
             return max(1, math.ceil(wait))

@@ -1,34 +1,21 @@
-"""How PTB puts a call on the wire, read back: loopback check and parameter decoding."""
+"""How PTB puts a call on the wire, read back: parameter decoding."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
+from bot.standins.forms import multipart_parts
+from bot.standins.server import check_loopback  # noqa: F401  (re-exported)
 from bot.standins.telegram.state import ApiError
 
 # Parameters Telegram reads as plain strings; every other form value is JSON-decoded when it parses.
 STRING_PARAMS = frozenset({"text", "caption", "parse_mode", "callback_query_id", "url", "secret_token", "action",
                            "language_code", "inline_message_id", "ip_address", "title", "description",
                            "short_description", "name", "emoji", "business_connection_id"})
-
-
-def check_loopback(host: str) -> str:
-    """Return host if it is a loopback address (127.0.0.0/8, ::1, localhost); raise ValueError otherwise."""
-    if host == "localhost":
-        return "127.0.0.1"
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return host
-    except ValueError:
-        pass
-    raise ValueError(f"FakeBotApi binds loopback addresses only, not {host!r}")
 
 
 def _decode(key: str, value: Any) -> Any:
@@ -41,14 +28,8 @@ def _decode(key: str, value: Any) -> Any:
 
 
 def _multipart(content_type: str, body: bytes) -> dict[str, Any]:
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
-    fields: dict[str, Any] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
-        filename = part.get_filename()
-        fields[name] = {"filename": filename, "size": len(payload)} if filename else payload.decode()
-    return fields
+    return {name: {"filename": filename, "size": len(payload)} if filename else payload.decode()
+            for name, filename, payload in multipart_parts(content_type, body)}
 
 
 async def read_params(request: Request) -> dict[str, Any]:

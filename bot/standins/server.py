@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import socket
 import threading
 from collections.abc import Iterator
@@ -11,7 +12,18 @@ from typing import Any
 
 import uvicorn
 
-from bot.standins.telegram.wire import check_loopback
+
+
+def check_loopback(host: str) -> str:
+    """Return host if it is a loopback address (127.0.0.0/8, ::1, localhost); raise ValueError otherwise."""
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return host
+    except ValueError:
+        pass
+    raise ValueError(f"the stand-ins bind loopback addresses only, not {host!r}")
 
 
 class LoopbackServer:
