@@ -42,6 +42,20 @@ class Shift(_Strict):
         yesterday = DAYS[(moment - timedelta(days=1)).weekday()]
         return (day in self.days and now >= self.start) or (yesterday in self.days and now < self.end)
 
+    def ends_after(self, moment: datetime) -> datetime:
+        """Return when the shift that covers a local moment ends."""
+        end = moment.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        return end if end > moment else end + timedelta(days=1)
+
+    def starts_after(self, moment: datetime) -> datetime:
+        """Return the next local moment after `moment` at which this shift starts."""
+        start = moment.replace(hour=self.start.hour, minute=self.start.minute, second=0, microsecond=0)
+        for days in range(8):
+            candidate = start + timedelta(days=days)
+            if candidate > moment and DAYS[candidate.weekday()] in self.days:
+                return candidate
+        raise ValueError("a shift has at least one day")
+
 
 class SlackTeam(_Strict):
     """A clinic's behavioral health channel and who answers it."""
@@ -71,6 +85,11 @@ class SlackTeam(_Strict):
         """Return the shift on at this moment in the clinic's time zone, if any."""
         local = moment.astimezone(ZoneInfo(timezone))
         return next((shift for shift in self.shifts if shift.covers(local)), None)
+
+    def next_shift_start(self, moment: datetime, timezone: str) -> datetime | None:
+        """Return when the next shift starts after a moment, in the clinic's time zone; None without shifts."""
+        local = moment.astimezone(ZoneInfo(timezone))
+        return min((shift.starts_after(local) for shift in self.shifts), default=None)
 
     def may_answer_pages(self, slack_id: str) -> bool:
         """Say whether this person is on the behavioral health roster (may accept or decline)."""

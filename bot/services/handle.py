@@ -10,7 +10,8 @@ from bot.domain.events import Event, PatientCommand, PatientUnsupported, TimerDu
 from bot.flows.context import FlowContext, Ids
 from bot.flows.conversation import step
 from bot.services.enrollment import enroll_from_start
-from bot.services.paging import PageComposer, PageFacts, target
+from bot.services.oncall import duty_now, target
+from bot.services.paging import PageComposer, PageFacts
 from bot.services.ports import OutboundMessage, PatientRef, Presenter, Store, UnitOfWork
 
 
@@ -50,7 +51,7 @@ def handle(services: Services, event: Event) -> Handled:
             return Handled("ignored", queued=_queued(uow))
         conv = uow.load_conversation(patient)
         result = step(conv, event, now, services.flow, services.ids)
-        uow.save(patient, result.conversation, result.effects, _render(services, patient, result), now)
+        uow.save(patient, result.conversation, result.effects, _render(services, uow, patient, result), now)
         uow.commit()
     toast = next((e for e in result.effects if isinstance(e, fx.Toast)), None)
     return Handled("applied", services.presenter.toast(toast.template, result.conversation.locale) if toast else None,
@@ -80,7 +81,7 @@ def _find_patient(services: Services, uow: UnitOfWork, event: Event, now: dateti
     return patient, event
 
 
-def _render(services: Services, patient: PatientRef, result) -> dict[int, dict]:
+def _render(services: Services, uow: UnitOfWork, patient: PatientRef, result) -> dict[int, dict]:
     """Render every message of the step in the patient's current language."""
     locale = result.conversation.locale
     rendered: dict[int, dict] = {}
@@ -91,11 +92,11 @@ def _render(services: Services, patient: PatientRef, result) -> dict[int, dict]:
         elif isinstance(effect, fx.QuestionAnswered):
             rendered[index] = {"label": effect.text if effect.text is not None else services.presenter.label(effect.word, locale)}
         elif isinstance(effect, fx.PageQueued):
-            rendered[index] = _page(services, patient, clinic, effect)
+            rendered[index] = _page(services, uow, patient, clinic, effect)
     return rendered
 
 
-def _page(services: Services, patient: PatientRef, clinic, effect: fx.PageQueued) -> dict:
+def _page(services: Services, uow: UnitOfWork, patient: PatientRef, clinic, effect: fx.PageQueued) -> dict:
     """Render a page: for Slack when the clinic has a team there (with its first rung and timer), else one line."""
     variables = {"urgency": effect.urgency, "patient_code": patient.code, "clinic_name": clinic.name,
                  "reason": effect.reason, "callback": effect.callback_requested}
@@ -106,7 +107,8 @@ def _page(services: Services, patient: PatientRef, clinic, effect: fx.PageQueued
     now = services.now()
     first = services.flow.config.escalation.ladder(effect.urgency)[0]
     facts = PageFacts(effect.handoff_ref, effect.urgency, effect.reason, patient.code, now, effect.callback_requested)
-    payload = PageComposer(services.presenter.team).page(facts, clinic, team, target(team, clinic, first, now))
+    who = target(team, first, duty_now(uow, clinic, now))
+    payload = PageComposer(services.presenter.team).page(facts, clinic, team, who)
     payload["text"] = text  # the one-line fallback Slack shows in notifications
     escalate_at = now + timedelta(minutes=first.wait_minutes) if first.wait_minutes else None
     return {"payload": payload, "recipient": team.channel, "escalate_at": escalate_at}

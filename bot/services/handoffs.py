@@ -8,7 +8,8 @@ from datetime import timedelta
 from bot.domain.effects import CRISIS, REPLY, Say
 from bot.domain.events import ClinicianAction
 from bot.services.handle import Services
-from bot.services.paging import PageComposer, PageFacts, mention, target
+from bot.services.oncall import duty_now, target
+from bot.services.paging import PageComposer, PageFacts, mention
 from bot.services.ports import HandoffRecord, OutboundMessage
 
 ACTIONS = ("accept", "decline", "contact_made", "scheduled", "closed")
@@ -36,7 +37,7 @@ def act_on_handoff(services: Services, action: ClinicianAction) -> ClinicianRepl
         if handoff is None or action.action not in ACTIONS:
             uow.commit()
             return ClinicianReply("unknown")
-        desk = _Desk(services, handoffs, handoff, now)
+        desk = _Desk(services, uow, handoff, now)
         reply = desk.act(action)
         uow.commit()
     return replace(reply, queued=tuple(desk.queued))
@@ -51,8 +52,9 @@ def page_facts(services: Services, handoff: HandoffRecord) -> PageFacts:
 class _Desk:
     """One transaction's work on one handoff."""
 
-    def __init__(self, services: Services, handoffs, handoff: HandoffRecord, now):
-        self.services, self.handoffs, self.handoff, self.now = services, handoffs, handoff, now
+    def __init__(self, services: Services, uow, handoff: HandoffRecord, now):
+        self.services, self.uow, self.handoff, self.now = services, uow, handoff, now
+        self.handoffs = uow.handoffs
         self.clinic = services.flow.clinic(handoff.clinic)
         self.team = self.clinic.slack
         self.composer = PageComposer(services.presenter.team)
@@ -122,7 +124,7 @@ class _Desk:
         if rung_index >= len(ladder):
             return None  # past the last rung: the page stays open for anyone to accept
         rung = ladder[rung_index]
-        who = target(self.team, self.clinic, rung, self.now)
+        who = target(self.team, rung, duty_now(self.uow, self.clinic, self.now))
         last = rung_index == len(ladder) - 1
         self.handoffs.move(self.handoff.id, self.now, rung=rung_index, **({"unanswered_at": self.now} if last else {}))
         self.handoffs.escalate_at(self.handoff, None if last else self.now + timedelta(minutes=rung.wait_minutes))
@@ -176,7 +178,7 @@ def escalate_handoff(services: Services, timer_id: int) -> ClinicianReply:
         if handoff is None or handoff.status != "open" or services.flow.clinic(handoff.clinic).slack is None:
             uow.commit()
             return ClinicianReply("unknown")
-        desk = _Desk(services, handoffs, handoff, now)
+        desk = _Desk(services, uow, handoff, now)
         desk.escalate()
         uow.commit()
     return ClinicianReply("applied", queued=tuple(desk.queued))

@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.clinic_config import Clinic
-from bot.team_config import Rung, SlackTeam
+from bot.team_config import SlackTeam
 
 PAGE_BUTTONS = ({"action": "accept", "style": "primary"}, {"action": "decline", "style": "danger"})
 PROGRESS_BUTTONS = ({"action": "contact_made", "style": "primary"}, {"action": "scheduled", "style": None},
@@ -25,18 +25,6 @@ class PageFacts:
     created_at: datetime
     callback: bool = False
     requested_by: str | None = None
-
-
-def target(team: SlackTeam, clinic: Clinic, rung: Rung, now: datetime) -> str | None:
-    """Return whom a rung calls: a Slack user id, 'channel', or None when it names nobody on duty."""
-    if rung.notify == "channel":
-        return "channel"
-    if rung.notify in ("care_manager", "after_hours"):
-        return getattr(team, rung.notify)
-    shift = team.on_duty(now, clinic.timezone)
-    if shift is None:
-        return team.after_hours or "channel"  # nobody on shift: the after-hours contact, or everyone
-    return shift.primary if rung.notify == "primary" else (shift.backup or "channel")
 
 
 def mention(who: str | None) -> str | None:

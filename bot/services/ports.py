@@ -41,6 +41,17 @@ class OutboundMessage:
 
 
 @dataclass(frozen=True)
+class Cover:
+    """A clinician covering a role (primary or backup) instead of the shift in the clinic file."""
+
+    role: str
+    slack_id: str
+    starts_at: datetime
+    ends_at: datetime
+    set_by: str
+
+
+@dataclass(frozen=True)
 class HandoffRecord:
     """A handoff request as the services see it, with its patient's code, language and chat."""
 
@@ -82,6 +93,8 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
     @property
     def handoffs(self) -> Any: ...
+    @property
+    def oncall(self) -> Any: ...
 
 
 class Store(Protocol):

@@ -118,6 +118,21 @@ class HandoffRequest(SQLModel, table=True):
     accepted_at: datetime | None = moment(default=None)
     outcome: str | None = None  # how it was closed
     requested_by: str | None = None  # Slack user id of the PCP who asked for a consult
+    in_room: bool = False  # the PCP says the patient is in the room now
+    note: str | None = None  # the PCP's note on a consult (free text: shown in Slack, never logged)
+
+
+class OnCall(SQLModel, table=True):
+    """Who covers a role instead of the configured shift, from one moment to another (/oncall take, handover)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic: str = Field(index=True)  # the clinic's slug, as in the clinic file
+    role: str  # primary | backup
+    slack_id: str
+    starts_at: datetime = moment(index=True)
+    ends_at: datetime = moment(index=True)
+    set_by: str  # Slack user id
+    created_at: datetime = moment()
 
 
 class Timer(SQLModel, table=True):

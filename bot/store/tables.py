@@ -14,6 +14,7 @@ CLINIC: Table = m.Clinic.__table__
 CONVERSATION: Table = m.Conversation.__table__
 HANDOFF: Table = m.HandoffRequest.__table__
 INBOUND: Table = m.InboundEvent.__table__
+ONCALL: Table = m.OnCall.__table__
 OUTBOX: Table = m.Outbox.__table__
 PATIENT: Table = m.Patient.__table__
 SCORE: Table = m.Score.__table__

@@ -17,6 +17,7 @@ from bot.services.ports import OutboundMessage, PatientRef
 from bot.store import models as m
 from bot.store.db import is_sqlite
 from bot.store.handoffs import SqlHandoffs
+from bot.store.oncall import SqlOnCall
 from bot.store.outbox import SqlOutbox
 from bot.store.tables import ANSWER, CHAT_LINK, CLINIC, CONVERSATION, PATIENT, SCREENING, TIMER, Statements
 from bot.store.writer import EffectWriter
@@ -179,6 +180,11 @@ class SqlUnitOfWork:
     def handoffs(self) -> SqlHandoffs:
         """Return handoff reads and writes in this transaction."""
         return SqlHandoffs(self.conn, self.lock_rows)
+
+    @property
+    def oncall(self) -> SqlOnCall:
+        """Return on-call cover reads and writes in this transaction."""
+        return SqlOnCall(self.conn)
 
     def commit(self) -> None:
         """Commit the transaction."""

@@ -8,11 +8,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import ACTION_PREFIX
+from bot.adapters.slack.commands import register_commands, tell
 from bot.adapters.slack.inbound import clinician_action
 from bot.services.handle import Services
 from bot.services.handoffs import ClinicianReply, act_on_handoff
@@ -31,6 +31,7 @@ def build_slack_app(services: Services, signing_secret: str, client: AsyncWebCli
         await ack()  # first: Slack wants the answer within 3 s; the work below runs after the HTTP 200
         await press_handoff_button(services, body, respond, after)
 
+    register_commands(app, services, after)
     return app
 
 
@@ -47,10 +48,5 @@ async def press_handoff_button(services: Services, body: dict[str, Any], respond
         log.error("slack handoff action failed", extra={"event_key": event.key, "error": type(exc).__name__})
         return None
     after(reply)
-    if reply.note and respond is not None:
-        try:
-            await respond(text=reply.note, response_type="ephemeral", replace_original=False)
-        except (asyncio.TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
-            log.warning("slack ephemeral note not delivered", extra={"event_key": event.key,
-                                                                     "error": type(exc).__name__})
+    await tell(respond, reply.note)
     return reply

@@ -22,15 +22,15 @@ TRANSIENT_ERRORS = ("internal_error", "fatal_error", "service_unavailable", "req
 
 
 class SlackSender:
-    """Post pages, edit them, reply in their threads and send DMs with a slack_sdk AsyncWebClient."""
+    """Post pages, edit them, reply in their threads, post to channels and send DMs with an AsyncWebClient."""
 
     def __init__(self, client: AsyncWebClient):
         self.client = client
 
     async def deliver(self, message: OutboundMessage, original: tuple[str, str] | None) -> Outcome:
         """Send one outbox row; page_update and thread rows refer to the page through `original`."""
-        send = {"page": self._page, "page_update": self._page_update, "thread": self._thread, "dm": self._dm}.get(
-            message.kind)
+        send = {"page": self._page, "page_update": self._page_update, "thread": self._thread, "dm": self._dm,
+                "post": self._post}.get(message.kind)
         if send is None:
             log.warning("slack delivery of an unknown kind", extra={"outbox_id": message.id, "kind": message.kind})
             return Outcome("failed", reason="unknown_kind")
@@ -62,6 +62,11 @@ class SlackSender:
         thread_ts = original[0] if original is not None else None
         posted = await self.client.chat_postMessage(channel=payload["channel"], text=payload["text"], mrkdwn=True,
                                                     thread_ts=thread_ts, unfurl_links=False, unfurl_media=False)
+        return Outcome("sent", message_id=posted["ts"])
+
+    async def _post(self, payload: dict[str, Any], _original: tuple[str, str] | None) -> Outcome:
+        posted = await self.client.chat_postMessage(channel=payload["channel"], text=payload["text"], mrkdwn=True,
+                                                    unfurl_links=False, unfurl_media=False)
         return Outcome("sent", message_id=posted["ts"])
 
     async def _dm(self, payload: dict[str, Any], _original: tuple[str, str] | None) -> Outcome:
