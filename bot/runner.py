@@ -12,6 +12,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from telegram import Update
 
+from bot.adapters.slack.socket import APP_TOKEN_PREFIX
 from bot.adapters.telegram.app import build_application, register_commands
 from bot.adapters.telegram.outbound import TelegramSender
 from bot.adapters.telegram.webhook import WEBHOOK_PATH, webhook_route
@@ -32,8 +33,13 @@ def check_settings(settings: Settings) -> None:
         raise ConfigurationError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put its token in the environment or .env")
     if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
         raise ConfigurationError("TELEGRAM_WEBHOOK_SECRET must be set when TELEGRAM_WEBHOOK_URL is")
-    if settings.slack_bot_token and not settings.slack_signing_secret:
-        raise ConfigurationError("SLACK_SIGNING_SECRET must be set when SLACK_BOT_TOKEN is")
+    if settings.slack_app_token and not settings.slack_app_token.startswith(APP_TOKEN_PREFIX):
+        raise ConfigurationError("SLACK_APP_TOKEN must be the app-level token (xapp-...) with connections:write")
+    if settings.slack_app_token and not settings.slack_bot_token:
+        raise ConfigurationError("SLACK_BOT_TOKEN must be set when SLACK_APP_TOKEN is")
+    if settings.slack_bot_token and not settings.slack_app_token and not settings.slack_signing_secret:
+        raise ConfigurationError("SLACK_SIGNING_SECRET must be set when SLACK_BOT_TOKEN is (or SLACK_APP_TOKEN, "
+                                 "for Socket Mode)")
 
 
 async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | None = None,
@@ -55,7 +61,9 @@ async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | 
         worker = Worker(services, deliveries)
         worker_box.append(worker)
         await register_commands(application, services.flow.words)
-        routes = [Route("/healthz", lambda _request: PlainTextResponse("ok"))] + ([slack.route] if slack else [])
+        socket = slack.socket if slack is not None else None
+        slack_routes = [slack.route] if slack is not None and slack.route is not None else []
+        routes = [Route("/healthz", lambda _request: PlainTextResponse("ok"))] + slack_routes
         if polling:
             await application.bot.delete_webhook()
             await application.start()
@@ -68,10 +76,14 @@ async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | 
                                         after=worker.handled))
         server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), host=settings.http_host,
                                                port=settings.http_port, log_level="warning", access_log=False))
-        serving = asyncio.create_task(server.serve()) if (slack is not None or not polling) else None
+        serving = asyncio.create_task(server.serve()) if (slack_routes or not polling) else None
         try:
+            if socket is not None:
+                await socket.open()
             await worker.run(stop)
         finally:
+            if socket is not None:
+                await socket.close()
             if serving is not None:
                 server.should_exit = True
                 await serving

@@ -122,6 +122,13 @@ class PageQueued:
 
 
 @dataclass(frozen=True)
+class CallbackRequested:
+    """The patient asks the clinician who took their handoff to call later (said in the page's thread)."""
+
+    handoff_ref: str
+
+
+@dataclass(frozen=True)
 class TimerScheduled:
     kind: str  # reminder | expiry
     due_at: datetime

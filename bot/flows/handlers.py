@@ -118,6 +118,10 @@ class Handlers(CommandsMixin, AnsweringMixin, CrisisMixin):
         parts = data.split(":")
         context = self.conv.context
         screening = self.conv.screening
+        if parts[0] == "h" and len(parts) == 3 and parts[2] == "later" and self.conv.status != "opted_out":
+            self.emit(fx.CallbackRequested(parts[1]))  # a button under "<clinician> will contact you"
+            self.say("call_later_noted")
+            return
         if self.conv.status == "opted_out" or context.get("nonce") is None:
             self.emit(fx.Toast("stale_button"))
             return

@@ -24,7 +24,7 @@ def token_hash(token: str) -> str:
 def enroll_from_start(services: Services, uow: UnitOfWork, event: Event, now: datetime) -> PatientRef | None:
     """Enroll an unknown chat that sent /start with a valid token or open clinic code; else say why not."""
     argument = event.argument.strip() if isinstance(event, PatientCommand) and event.command == "start" else ""
-    clinic_slug, external_ref = None, None
+    clinic_slug, external_ref, patient_id = None, None, None
     if argument.startswith(OPEN_ENROLLMENT_PREFIX):
         slug = argument[len(OPEN_ENROLLMENT_PREFIX):]
         if any(c.slug == slug and c.open_enrollment for c in services.flow.config.clinics):
@@ -32,13 +32,16 @@ def enroll_from_start(services: Services, uow: UnitOfWork, event: Event, now: da
     elif argument:
         redeemed = uow.redeem_token(token_hash(argument), now)
         if redeemed is not None:
-            clinic_slug, external_ref = redeemed
+            clinic_slug, external_ref, patient_id = redeemed
     if clinic_slug is None:
         template = "link_invalid" if argument else "not_enrolled"
         locale = "en"
         message = services.presenter.patient_message(Say(template, {}, (), REPLY), locale)
         uow.queue_direct(event.platform, event.chat_id, message, REPLY, now)
         return None
+    if patient_id is not None:  # a link made for a patient the team already knows (a PCP's consult)
+        uow.intake.link_chat(patient_id, event.platform, event.chat_id, now)
+        return uow.patient_for_chat(event.platform, event.chat_id)
     return new_patient(services, uow, clinic_slug, event.platform, event.chat_id, now, external_ref)
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.domain import effects as fx
 from bot.domain.events import Event, PatientCommand, PatientUnsupported, TimerDue
 from bot.flows.context import FlowContext, Ids
 from bot.flows.conversation import step
 from bot.services.enrollment import enroll_from_start
-from bot.services.oncall import duty_now, target
-from bot.services.paging import PageComposer, PageFacts
+from bot.services.oncall import duty_now
+from bot.services.paging import PageFacts, first_page
 from bot.services.ports import OutboundMessage, PatientRef, Presenter, Store, UnitOfWork
 
 
@@ -93,22 +93,23 @@ def _render(services: Services, uow: UnitOfWork, patient: PatientRef, result) ->
             rendered[index] = {"label": effect.text if effect.text is not None else services.presenter.label(effect.word, locale)}
         elif isinstance(effect, fx.PageQueued):
             rendered[index] = _page(services, uow, patient, clinic, effect)
+        elif isinstance(effect, fx.CallbackRequested) and clinic.slack is not None:
+            handoff = uow.handoffs.get(ref=effect.handoff_ref)
+            if handoff is not None and handoff.patient_id == patient.id and not handoff.callback_requested:
+                text = services.presenter.team("team/patient_call_later", user=handoff.accepted_by)
+                rendered[index] = {"channel": clinic.slack.channel, "text": text}
     return rendered
 
 
 def _page(services: Services, uow: UnitOfWork, patient: PatientRef, clinic, effect: fx.PageQueued) -> dict:
     """Render a page: for Slack when the clinic has a team there (with its first rung and timer), else one line."""
-    variables = {"urgency": effect.urgency, "patient_code": patient.code, "clinic_name": clinic.name,
-                 "reason": effect.reason, "callback": effect.callback_requested}
-    text = services.presenter.page(variables)
-    team = clinic.slack
-    if team is None:
-        return {"text": text, "handoff": effect.handoff_ref, "urgency": effect.urgency, "patient_code": patient.code}
+    if clinic.slack is None:
+        variables = {"urgency": effect.urgency, "patient_code": patient.code, "clinic_name": clinic.name,
+                     "reason": effect.reason, "callback": effect.callback_requested}
+        return {"text": services.presenter.page(variables), "handoff": effect.handoff_ref, "urgency": effect.urgency,
+                "patient_code": patient.code}
     now = services.now()
-    first = services.flow.config.escalation.ladder(effect.urgency)[0]
-    facts = PageFacts(effect.handoff_ref, effect.urgency, effect.reason, patient.code, now, effect.callback_requested)
-    who = target(team, first, duty_now(uow, clinic, now))
-    payload = PageComposer(services.presenter.team).page(facts, clinic, team, who)
-    payload["text"] = text  # the one-line fallback Slack shows in notifications
-    escalate_at = now + timedelta(minutes=first.wait_minutes) if first.wait_minutes else None
-    return {"payload": payload, "recipient": team.channel, "escalate_at": escalate_at}
+    mrn = uow.handoffs.external_ref(patient.id) if clinic.phi_in_slack else None
+    facts = PageFacts(effect.handoff_ref, effect.urgency, effect.reason, patient.code, now, effect.callback_requested,
+                      external_ref=mrn)
+    return first_page(services.presenter, services.flow.config.escalation, clinic, facts, duty_now(uow, clinic, now))

@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from bot.domain.effects import CRISIS, REPLY, Say
+from bot.domain.effects import CRISIS, REPLY, Choice, Say
 from bot.domain.events import ClinicianAction
 from bot.services.handle import Services
 from bot.services.oncall import duty_now, target
-from bot.services.paging import PageComposer, PageFacts, mention
+from bot.services.paging import PageComposer, PageFacts, mention, waited
 from bot.services.ports import HandoffRecord, OutboundMessage
 
 ACTIONS = ("accept", "decline", "contact_made", "scheduled", "closed")
+# How a handoff ended, for the engagement figures; the words are in messages/en/team/outcome.j2.
+OUTCOMES = ("engaged_in_care", "referred_out", "declined_services", "unreachable", "no_need", "other")
 PROGRESS = {"contact_made": ("accepted",), "scheduled": ("accepted", "contact_made"),
             "closed": ("accepted", "contact_made", "scheduled")}
 
@@ -46,7 +48,8 @@ def act_on_handoff(services: Services, action: ClinicianAction) -> ClinicianRepl
 def page_facts(services: Services, handoff: HandoffRecord) -> PageFacts:
     """Return what the page shows of a handoff."""
     return PageFacts(handoff.ref, handoff.urgency, handoff.reason, handoff.patient_code, handoff.created_at,
-                     handoff.callback_requested, handoff.requested_by)
+                     handoff.callback_requested, handoff.requested_by, handoff.in_room, handoff.note,
+                     handoff.external_ref)
 
 
 class _Desk:
@@ -79,10 +82,13 @@ class _Desk:
         if handoff.status not in PROGRESS[action.action]:
             return ClinicianReply("taken", self.composer.note("not_open", status=handoff.status))
         outcome = action.outcome if action.action == "closed" else None
+        if action.action == "closed" and outcome not in OUTCOMES:
+            return ClinicianReply("refused", self.composer.note("outcome_needed"))
         self.handoffs.move(handoff.id, self.now, status=action.action, **({"outcome": outcome} if outcome else {}))
         self.handoffs.audit(handoff, f"clinician:{user}", f"handoff_{action.action}", self.now, outcome=outcome)
         self.update_page(user, action.action)
-        self.thread(self.composer.note("progress", user=user, status=action.action, outcome=outcome))
+        words = self.composer.note("outcome", outcome=outcome) if outcome else None
+        self.thread(self.composer.note("progress", user=user, status=action.action, outcome=words))
         return ClinicianReply("applied", self.composer.note("done"))
 
     def accept(self, user: str) -> ClinicianReply:
@@ -94,9 +100,11 @@ class _Desk:
         self.handoffs.audit(handoff, f"clinician:{user}", "handoff_accepted", self.now,
                             waited_seconds=int((self.now - handoff.created_at).total_seconds()))
         self.update_page(user, "accepted")
+        self.tell_requester("accepted", user=user, waited=waited(handoff.created_at, self.now))
         person = self.team.person(user)
         self.tell_patient("handoff_accepted", clinician=person.name if person else user,
-                          urgent=handoff.urgency != "routine", video_link=self.team.video_link)
+                          urgent=handoff.urgency != "routine", video_link=self.team.video_link,
+                          choices=(Choice(data=f"h:{handoff.ref}:later", word="call_later"),))
         return ClinicianReply("applied", None)
 
     def decline(self, user: str) -> ClinicianReply:
@@ -104,7 +112,7 @@ class _Desk:
         climbed = self.climb()
         if climbed:
             self.thread(self.composer.note("declined", user=user, target=mention(climbed[0])))
-            self.give_up_if_last(*climbed)
+            self.tell_requester_climbed(*climbed)
         return ClinicianReply("applied", self.composer.note("done"))
 
     def escalate(self) -> None:
@@ -115,7 +123,7 @@ class _Desk:
         climbed = self.climb()
         if climbed:
             self.thread(self.composer.note("escalated", minutes=f"{minutes:g}", target=mention(climbed[0])))
-            self.give_up_if_last(*climbed)
+            self.tell_requester_climbed(*climbed)
 
     def climb(self):
         """Go one rung up and set its timer; return (whom it calls, the rung, whether it is the last) or None."""
@@ -129,6 +137,21 @@ class _Desk:
         self.handoffs.move(self.handoff.id, self.now, rung=rung_index, **({"unanswered_at": self.now} if last else {}))
         self.handoffs.escalate_at(self.handoff, None if last else self.now + timedelta(minutes=rung.wait_minutes))
         return who, rung, last
+
+    def tell_requester_climbed(self, who, rung, last: bool) -> None:
+        """Tell the PCP who asked for the consult that it climbed, then give up if that was the last rung."""
+        if not last:
+            self.tell_requester("escalated", target=mention(who))
+        else:
+            self.tell_requester("unanswered", target=mention(who), urgency=self.handoff.urgency)
+        self.give_up_if_last(who, rung, last)
+
+    def tell_requester(self, event: str, **variables) -> None:
+        """DM the PCP who requested this consult, if one did."""
+        requester = self.handoff.requested_by
+        if requester:
+            text = self.composer.note("consult_update", event=event, patient=self.handoff.patient_code, **variables)
+            self.queue("slack", requester, "dm", REPLY, {"user": requester, "text": text})
 
     def give_up_if_last(self, who, rung, last: bool) -> None:
         """At the ladder's end: tell the last contact, and the patient how the team will reach them."""
@@ -156,11 +179,11 @@ class _Desk:
         self.queue("slack", self.team.channel, "thread", REPLY, {"channel": self.team.channel, "text": text},
                    ref=self.handoff.ref)
 
-    def tell_patient(self, template: str, priority: int = REPLY, **variables) -> None:
+    def tell_patient(self, template: str, priority: int = REPLY, choices: tuple[Choice, ...] = (), **variables) -> None:
         handoff = self.handoff
         if handoff.chat_id is None:
             return
-        payload = self.services.presenter.patient_message(Say(template, variables), handoff.locale)
+        payload = self.services.presenter.patient_message(Say(template, variables, choices), handoff.locale)
         self.queue(handoff.platform, handoff.chat_id, template, priority, payload)
 
     def queue(self, platform, recipient, kind, priority, payload, ref=None) -> None:

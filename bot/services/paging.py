@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clinic_config import Clinic
-from bot.team_config import SlackTeam
+from bot.services.oncall import OnDuty, target
+from bot.team_config import Escalation, SlackTeam
 
 PAGE_BUTTONS = ({"action": "accept", "style": "primary"}, {"action": "decline", "style": "danger"})
 PROGRESS_BUTTONS = ({"action": "contact_made", "style": "primary"}, {"action": "scheduled", "style": None},
@@ -25,6 +26,9 @@ class PageFacts:
     created_at: datetime
     callback: bool = False
     requested_by: str | None = None
+    in_room: bool = False
+    note: str | None = None  # the PCP's note on a consult
+    external_ref: str | None = None  # the clinic's MRN: shown only where the clinic file allows PHI in Slack
 
 
 def mention(who: str | None) -> str | None:
@@ -56,7 +60,8 @@ class PageComposer:
         since = facts.created_at.astimezone(ZoneInfo(clinic.timezone)).strftime("%H:%M")
         lines = self.render("team/page", urgency=facts.urgency, patient=facts.patient, clinic_name=clinic.name,
                             reason=facts.reason, callback=facts.callback, requested_by=facts.requested_by,
-                            since=since).splitlines()
+                            since=since, in_room=facts.in_room, note=facts.note,
+                            mrn=facts.external_ref if clinic.phi_in_slack else None).splitlines()
         return {"channel": team.channel, "handoff": facts.ref, "urgency": facts.urgency, "patient_code": facts.patient,
                 "text": " · ".join(line for line in lines[:2] if line), "lines": [line for line in lines if line],
                 "mention": who, "buttons": self.buttons(PAGE_BUTTONS)}
@@ -70,3 +75,14 @@ class PageComposer:
     def note(self, template: str, **variables) -> str:
         """Return a clinician-facing note."""
         return self.render(f"team/{template}", **variables)
+
+
+def first_page(presenter, escalation: Escalation, clinic: Clinic, facts: PageFacts, duty: OnDuty) -> dict:
+    """Render a new page for the clinic's channel: payload, recipient, and when its first rung runs out."""
+    team = clinic.slack
+    first = escalation.ladder(facts.urgency)[0]
+    payload = PageComposer(presenter.team).page(facts, clinic, team, target(team, first, duty))
+    payload["text"] = presenter.page({"urgency": facts.urgency, "patient_code": facts.patient,
+                                      "clinic_name": clinic.name, "reason": facts.reason, "callback": facts.callback})
+    escalate_at = facts.created_at + timedelta(minutes=first.wait_minutes) if first.wait_minutes else None
+    return {"payload": payload, "recipient": team.channel, "escalate_at": escalate_at}

@@ -16,8 +16,8 @@ OPEN = "open"
 _COLUMNS = (
     HANDOFF.c.id, HANDOFF.c.ref, HANDOFF.c.status, HANDOFF.c.urgency, HANDOFF.c.reason, HANDOFF.c.source,
     HANDOFF.c.rung, HANDOFF.c.accepted_by, HANDOFF.c.accepted_at, HANDOFF.c.created_at, HANDOFF.c.requested_by,
-    HANDOFF.c.callback_requested, HANDOFF.c.patient_id, PATIENT.c.code, PATIENT.c.locale, CLINIC.c.slug,
-    CHAT_LINK.c.platform, CHAT_LINK.c.chat_id,
+    HANDOFF.c.callback_requested, HANDOFF.c.patient_id, HANDOFF.c.in_room, HANDOFF.c.note, PATIENT.c.code,
+    PATIENT.c.locale, PATIENT.c.external_ref, CLINIC.c.slug, CHAT_LINK.c.platform, CHAT_LINK.c.chat_id,
 )
 _JOINED = (
     HANDOFF.join(PATIENT, PATIENT.c.id == HANDOFF.c.patient_id).join(CLINIC, CLINIC.c.id == HANDOFF.c.clinic_id)
@@ -50,8 +50,12 @@ class SqlHandoffs:
             rung=row.rung, accepted_by=row.accepted_by, accepted_at=_aware(row.accepted_at),
             created_at=_aware(row.created_at), requested_by=row.requested_by, callback_requested=row.callback_requested,
             patient_id=row.patient_id, patient_code=row.code, locale=row.locale, clinic=row.slug,
-            platform=row.platform, chat_id=row.chat_id,
+            platform=row.platform, chat_id=row.chat_id, in_room=row.in_room, note=row.note, external_ref=row.external_ref,
         )
+
+    def external_ref(self, patient_id: int) -> str | None:
+        """Return a patient's clinic reference (MRN), for pages in workspaces cleared for PHI."""
+        return self.conn.execute(select(PATIENT.c.external_ref).where(PATIENT.c.id == patient_id)).scalar_one_or_none()
 
     def accept(self, handoff_id: int, user: str, now: datetime) -> bool:
         """Mark an open handoff accepted by user; False if someone else got there first."""

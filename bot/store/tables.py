@@ -12,6 +12,7 @@ AUDIT: Table = m.AuditLog.__table__
 CHAT_LINK: Table = m.ChatLink.__table__
 CLINIC: Table = m.Clinic.__table__
 CONVERSATION: Table = m.Conversation.__table__
+ENROLLMENT_TOKEN: Table = m.EnrollmentToken.__table__
 HANDOFF: Table = m.HandoffRequest.__table__
 INBOUND: Table = m.InboundEvent.__table__
 ONCALL: Table = m.OnCall.__table__

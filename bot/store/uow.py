@@ -15,8 +15,10 @@ from bot.flows.state import Conversation as ConversationState
 from bot.flows.state import ScreeningState
 from bot.services.ports import OutboundMessage, PatientRef
 from bot.store import models as m
+from bot.store.caseload import SqlCaseload
 from bot.store.db import is_sqlite
 from bot.store.handoffs import SqlHandoffs
+from bot.store.intake import SqlIntake
 from bot.store.oncall import SqlOnCall
 from bot.store.outbox import SqlOutbox
 from bot.store.tables import ANSWER, CHAT_LINK, CLINIC, CONVERSATION, PATIENT, SCREENING, TIMER, Statements
@@ -134,8 +136,8 @@ class SqlUnitOfWork:
         self.session.flush()
         return self.patient_for_chat(platform, chat_id)
 
-    def redeem_token(self, token_hash: str, now: datetime) -> tuple[str, str | None] | None:
-        """Use up a valid enrollment token; return its clinic slug and external ref, or None."""
+    def redeem_token(self, token_hash: str, now: datetime) -> tuple[str, str | None, int | None] | None:
+        """Use up a valid enrollment token; return its clinic slug, external ref and bound patient, or None."""
         token = self.session.exec(
             select(m.EnrollmentToken).where(m.EnrollmentToken.token_hash == token_hash).with_for_update()
         ).scalars().first()
@@ -144,7 +146,7 @@ class SqlUnitOfWork:
         token.used_at = now
         self.session.add(token)
         clinic = self.session.get(m.Clinic, token.clinic_id)
-        return clinic.slug, token.external_ref
+        return clinic.slug, token.external_ref, token.patient_id
 
     def add_enrollment_token(self, token_hash: str, clinic: str, clinic_name: str, external_ref: str | None,
                              now: datetime, expires_at: datetime) -> None:
@@ -180,6 +182,16 @@ class SqlUnitOfWork:
     def handoffs(self) -> SqlHandoffs:
         """Return handoff reads and writes in this transaction."""
         return SqlHandoffs(self.conn, self.lock_rows)
+
+    @property
+    def caseload(self) -> SqlCaseload:
+        """Return the read-only handoff lists of the Home tab in this transaction."""
+        return SqlCaseload(self.conn)
+
+    @property
+    def intake(self) -> SqlIntake:
+        """Return staff-side patient and consult writes in this transaction."""
+        return SqlIntake(self.conn)
 
     @property
     def oncall(self) -> SqlOnCall:

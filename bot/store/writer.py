@@ -86,6 +86,17 @@ class EffectWriter:
             self.conn.execute(insert(TIMER).values(kind="escalate", patient_id=self.patient.id, handoff_id=handoff_id,
                                                    due_at=rendered["escalate_at"], fired_at=None, cancelled=False))
 
+    def _CallbackRequested(self, effect: fx.CallbackRequested, rendered: dict | None = None) -> None:
+        """Mark the patient's own handoff as 'call later' once, and say so in its page's thread."""
+        marked = self.conn.execute(update(HANDOFF).where(
+            HANDOFF.c.ref == effect.handoff_ref, HANDOFF.c.patient_id == self.patient.id,
+            HANDOFF.c.callback_requested.is_(False)).values(callback_requested=True, updated_at=self.now)).rowcount
+        if not marked:
+            return
+        self._log("callback_requested", {"handoff": effect.handoff_ref})
+        if rendered is not None:
+            self._message("clinic", "slack", rendered["channel"], "thread", fx.REPLY, rendered, ref=effect.handoff_ref)
+
     def _ScreeningStarted(self, effect: fx.ScreeningStarted) -> None:
         result = self.conn.execute(insert(SCREENING).values(
             ref=effect.ref, patient_id=self.patient.id, plan=effect.plan, trigger=effect.trigger, status="open",

@@ -1,4 +1,4 @@
-"""Wire Slack when it is configured: the delivery of pages and the /slack/events route."""
+"""Wire Slack when it is configured: the delivery of pages, and the /slack/events route or the Socket Mode link."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.routing import Route
 from bot.adapters.slack.app import build_slack_app
 from bot.adapters.slack.http import slack_route
 from bot.adapters.slack.outbound import SlackSender
+from bot.adapters.slack.socket import SlackSocket
 from bot.config import Settings
 from bot.services.handle import Services
 from bot.worker.delivery import DeliveryWorker, RateLimits
@@ -22,18 +23,21 @@ SLACK_LIMITS = RateLimits(global_per_second=20, global_burst=10, per_chat_per_se
 
 @dataclass(frozen=True)
 class SlackParts:
-    """The Slack delivery worker and the route that receives Slack's requests."""
+    """The Slack delivery worker, and what receives Slack's requests: the route, or the socket in Socket Mode."""
 
     delivery: DeliveryWorker
-    route: Route
+    route: Route | None
+    socket: SlackSocket | None = None
 
 
 def slack_parts(settings: Settings, services: Services, after: Callable) -> SlackParts | None:
     """Return the Slack parts, or None when SLACK_BOT_TOKEN is not set (pages then wait in the outbox)."""
     if not settings.slack_bot_token:
-        return None  # run's check_settings refuses a token without its signing secret
+        return None  # run's check_settings refuses a token without its signing secret or app token
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10,
                             retry_handlers=[AsyncConnectionErrorRetryHandler()])
     delivery = DeliveryWorker(services.store.outbox, "slack", SlackSender(client), services.clock, SLACK_LIMITS)
-    app = build_slack_app(services, settings.slack_signing_secret, client, after)
+    app = build_slack_app(services, settings.slack_signing_secret or "", client, after)
+    if settings.slack_app_token:  # Socket Mode: bolt skips signature checks for envelopes from the websocket
+        return SlackParts(delivery, None, SlackSocket(app, settings.slack_app_token))
     return SlackParts(delivery, slack_route(app))

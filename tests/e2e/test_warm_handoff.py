@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
-import pytest
-
 from bot.services.enrollment import create_enrollment_token
 from bot.standins.slack_api import FakeSlackApi
 from bot.standins.telegram.app import FakeBotApi
@@ -14,29 +10,6 @@ from tests.e2e.telegram_harness import RunningBot, last_message, wait_for
 CHAT = 5560001
 CHANNEL = "C0TEAMBH"
 ITEM9_POSITIVE = ["3", "3", "2", "2", "2", "2", "2", "2", "2"]  # PHQ-2 then PHQ-9; item 9 "Several days"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def telegram():
-    with FakeBotApi().running() as running:
-        yield running
-
-
-@pytest.fixture
-def slack():
-    port = free_port()
-    api = FakeSlackApi(events_url=f"http://127.0.0.1:{port}/slack/events")
-    api.add_channel(CHANNEL, "team-bh")
-    for user, name in (("U0DANA", "dana"), ("U0BEN", "ben"), ("U0PCP", "pat")):
-        api.add_user(user, name)
-    with api.running():
-        yield api
 
 
 def running_bot(telegram, slack, database_url) -> RunningBot:

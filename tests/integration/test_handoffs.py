@@ -86,11 +86,11 @@ def test_only_the_roster_may_accept_and_only_the_accepter_may_record_progress(pa
     assert press(services, "U0DANA", ref).status == "applied"
     assert press(services, "U0BEN", ref, "contact_made").status == "refused"
     assert press(services, "U0DANA", ref, "contact_made").status == "applied"
-    assert press(services, "U0DANA", ref, "closed", outcome="engaged in care").status == "applied"
+    assert press(services, "U0DANA", ref, "closed", outcome="engaged_in_care").status == "applied"
     with services.store.engine.connect() as conn:
         status, outcome = conn.execute(select(HANDOFF.c.status, HANDOFF.c.outcome)).one()
         actions = conn.execute(select(AUDIT.c.action, AUDIT.c.actor).where(AUDIT.c.action.like("handoff_%"))).all()
-    assert (status, outcome) == ("closed", "engaged in care")
+    assert (status, outcome) == ("closed", "engaged_in_care")
     assert ("handoff_refused", "clinician:U0PCP") in actions and ("handoff_closed", "clinician:U0DANA") in actions
     assert slack_rows(services, "page_update")[-1].payload["buttons"] == []
 
@@ -151,3 +151,31 @@ def test_an_unanswered_routine_page_ends_with_the_care_manager_and_the_patient_t
     assert dm.payload["user"] == "U0CARE" and page.payload["patient_code"] in dm.payload["text"]
     [told] = chat.deliver()
     assert "within one business day" in told["text"]
+
+
+def test_the_patient_can_ask_to_be_called_later_and_the_accepter_hears_it_in_the_thread(patient_chat):
+    chat = paged_patient(patient_chat)
+    ref = slack_rows(chat.services, "page")[0].ref
+    press(chat.services, "U0BEN", ref)
+    [told] = chat.deliver()
+    [button] = told["buttons"]
+    assert button["data"] == f"h:{ref}:later" and button["text"] == "Call me later"
+    assert "told the clinician" in chat.press(button["data"])[0]["text"]
+    chat.press(button["data"])  # a second press says so again and adds nothing for the team
+    notes = [row for row in slack_rows(chat.services, "thread") if "called later" in row.payload["text"]]
+    assert [row.payload["text"] for row in notes] == ["<@U0BEN>: the patient asks to be called later."]
+    assert notes[0].ref == ref
+    with chat.services.store.engine.connect() as conn:
+        assert conn.execute(select(HANDOFF.c.callback_requested)).scalar_one() is True
+
+
+def test_a_call_later_press_for_someone_elses_handoff_changes_nothing(patient_chat, make_services):
+    services = make_services()
+    chat = paged_patient(lambda clinic: patient_chat(clinic, services=services))
+    ref = slack_rows(services, "page")[0].ref
+    other = patient_chat("team", chat_id="chat-2", services=services)
+    other.press(f"h:{ref}:later")
+    assert not [row for row in slack_rows(services, "thread") if "called later" in row.payload["text"]]
+    with services.store.engine.connect() as conn:
+        assert conn.execute(select(HANDOFF.c.callback_requested)).scalar_one() is False
+    assert chat is not None

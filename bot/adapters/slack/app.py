@@ -12,7 +12,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import ACTION_PREFIX
+from bot.adapters.slack.closing import open_close_modal, register_closing
 from bot.adapters.slack.commands import register_commands, tell
+from bot.adapters.slack.consult import register_consult
+from bot.adapters.slack.home import register_home
 from bot.adapters.slack.inbound import clinician_action
 from bot.services.handle import Services
 from bot.services.handoffs import ClinicianReply, act_on_handoff
@@ -22,17 +25,29 @@ HANDOFF_ACTIONS = re.compile(f"^{re.escape(ACTION_PREFIX)}")
 
 
 def build_slack_app(services: Services, signing_secret: str, client: AsyncWebClient,
-                    after: Callable[[ClinicianReply], None]) -> AsyncApp:
+                    after: Callable[[ClinicianReply], None], link_for: Callable[[str], str] | None = None) -> AsyncApp:
     """Build the bolt app; bolt refuses unsigned and stale requests before any listener runs."""
     app = AsyncApp(signing_secret=signing_secret, client=client, process_before_response=False, name="carebridge")
 
     @app.action(HANDOFF_ACTIONS)
     async def on_handoff_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond | None) -> None:
         await ack()  # first: Slack wants the answer within 3 s; the work below runs after the HTTP 200
+        event = clinician_action(body)
+        if event is not None and event.action == "closed":
+            await open_close_modal(client, services, body, event.handoff_ref)
+            return
         await press_handoff_button(services, body, respond, after)
 
     register_commands(app, services, after)
+    register_closing(app, services, after)
+    register_home(app, services)
+    register_consult(app, services, after, link_for or (lambda token: telegram_start(services, None, token)))
     return app
+
+
+def telegram_start(services: Services, username: str | None, token: str) -> str:
+    """Return how a new patient joins with an enrollment token: the bot's link, or the /start message."""
+    return services.presenter.team("team/consult_link", username=username, token=token)
 
 
 async def press_handoff_button(services: Services, body: dict[str, Any], respond: AsyncRespond | None,

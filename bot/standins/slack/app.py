@@ -17,6 +17,7 @@ from bot.standins.slack.methods import MESSAGE_METHODS
 from bot.standins.slack.queries import SlackQueries
 from bot.standins.slack.records import ResponsePost, SlackError
 from bot.standins.slack.responses import apply_response
+from bot.standins.slack.socket import APP_TOKEN_METHODS, SlackSockets, SocketModeServer
 from bot.standins.server import LoopbackServer
 from bot.standins.slack.state import SlackState
 from bot.standins.slack.surfaces import SURFACE_METHODS
@@ -26,20 +27,22 @@ from bot.standins.slack.wire import bearer_token, read_params, read_upload
 METHODS = {**MESSAGE_METHODS, **SURFACE_METHODS}
 
 
-class FakeSlackApi(SlackUsers, SlackQueries, LoopbackServer):
+class FakeSlackApi(SlackUsers, SlackQueries, SlackSockets, LoopbackServer):
     """Serve a local, recording, fault-injecting stand-in of the Slack Web API, and play Slack's users."""
 
     def __init__(self, token: str = "xoxb-carebridge-test", signing_secret: str = "carebridge-signing-secret",
                  limits: RateLimits | None = None, *, events_url: str | None = None, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
-        """Prepare the app and bind a loopback socket (serving starts with start() or running())."""
+                 port: int = 0, app_token: str = "xapp-1-A0CAREBRDG-1-carebridge-test") -> None:
+        """Prepare the app and bind loopback sockets (serving starts with start() or running())."""
         self.token, self.signing_secret, self.events_url = token, signing_secret, events_url
+        self.app_token = app_token
         self.state = SlackState(limits)
         app = Starlette(routes=[Route("/api/{method}", self._api, methods=["GET", "POST"]),
                                 Route("/upload/{file_id}", self._upload, methods=["POST"]),
                                 Route("/response/{url_id}", self._respond, methods=["POST"])])
         LoopbackServer.__init__(self, app, host=host, port=port, name="FakeSlackApi")
         self.state.origin = self.origin
+        self.sockets = SocketModeServer(host=self.host)
 
     @property
     def base_url(self) -> str:
@@ -70,15 +73,19 @@ class FakeSlackApi(SlackUsers, SlackQueries, LoopbackServer):
 
     async def _dispatch(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         self.state.faults.check_up()
-        handler = METHODS.get(method)
-        if handler is None:
+        handler, app_level = METHODS.get(method), method in APP_TOKEN_METHODS
+        if handler is None and not app_level:
             raise SlackError("unknown_method")
         if not token:
             raise SlackError("not_authed")
-        if token != self.token:
+        if token.startswith("xapp-") != app_level:
+            raise SlackError("not_allowed_token_type")
+        if token != (self.app_token if app_level else self.token):
             raise SlackError("invalid_auth")
         await self._fault(method)
         self.state.faults.admit(method, self._channel_key(params))
+        if app_level:  # apps.connections.open, the only such method
+            return self.sockets.open_url(token)
         try:
             return handler(self.state, params)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
