@@ -9,7 +9,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetr
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.routing import Route
 
-from bot.adapters.slack.app import build_slack_app
+from bot.adapters.slack.app import build_slack_app, telegram_start
 from bot.adapters.slack.http import slack_route
 from bot.adapters.slack.outbound import SlackSender
 from bot.adapters.slack.socket import SlackSocket
@@ -37,7 +37,9 @@ def slack_parts(settings: Settings, services: Services, after: Callable) -> Slac
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10,
                             retry_handlers=[AsyncConnectionErrorRetryHandler()])
     delivery = DeliveryWorker(services.store.outbox, "slack", SlackSender(client), services.clock, SLACK_LIMITS)
-    app = build_slack_app(services, settings.slack_signing_secret or "", client, after)
+    username = settings.telegram_bot_username
+    app = build_slack_app(services, settings.slack_signing_secret or "", client, after,
+                          link_for=lambda token: telegram_start(services, username, token))
     if settings.slack_app_token:  # Socket Mode: bolt skips signature checks for envelopes from the websocket
         return SlackParts(delivery, None, SlackSocket(app, settings.slack_app_token))
     return SlackParts(delivery, slack_route(app))

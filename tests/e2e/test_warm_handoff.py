@@ -62,3 +62,18 @@ def test_while_slack_is_down_the_patient_gets_crisis_resources_and_the_page_arri
         page = page_in_channel(slack)
         assert "URGENT" in str(page.blocks)
     assert len(slack.messages(CHANNEL)) == 1
+
+
+def test_slack_answering_429_then_500_for_a_while_delays_the_page_but_delivers_it_once(telegram, slack,
+                                                                                       database_url):
+    slack.fail_next("chat.postMessage", status=429, retry_after=1, times=2)
+    slack.fail_next("chat.postMessage", status=500, times=2)
+    with running_bot(telegram, slack, database_url) as bot:
+        screen_to_item9(bot, telegram)
+        wait_for(lambda: any("988" in m.text for m in telegram.sent(CHAT)), what="the crisis resources")
+        page = page_in_channel(slack)
+        assert "URGENT" in str(page.blocks)
+    attempts = slack.calls_of("chat.postMessage")
+    assert [call.status for call in attempts] == [429, 429, 500, 500, 200]
+    assert attempts[1].time - attempts[0].time >= 0.95  # Retry-After: 1 honoured
+    assert len(slack.messages(CHANNEL)) == 1 and bot.error is None

@@ -168,7 +168,8 @@ def test_the_handler_uses_the_apps_client_and_refuses_a_bot_token():
         app = build_slack_app(object(), "", client, lambda reply: None)
         handler = socket_handler(app, "xapp-1-x")
         try:
-            assert handler.client.web_client is client and handler.app_token == "xapp-1-x"
+            assert handler.client.web_client is app.client and handler.app_token == "xapp-1-x"
+            assert app.client.base_url == client.base_url  # apps.connections.open goes to SLACK_API_URL
         finally:
             await handler.close_async()
         with pytest.raises(ValueError):

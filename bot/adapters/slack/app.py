@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import ACTION_PREFIX
@@ -27,7 +28,11 @@ HANDOFF_ACTIONS = re.compile(f"^{re.escape(ACTION_PREFIX)}")
 def build_slack_app(services: Services, signing_secret: str, client: AsyncWebClient,
                     after: Callable[[ClinicianReply], None], link_for: Callable[[str], str] | None = None) -> AsyncApp:
     """Build the bolt app; bolt refuses unsigned and stale requests before any listener runs."""
-    app = AsyncApp(signing_secret=signing_secret, client=client, process_before_response=False, name="carebridge")
+    # The bot token is handed to bolt through authorize= so that bolt never calls auth.test before a listener
+    # runs: with a static token it would, and a failing auth.test (Slack's API down) would drop a clinician's press.
+    tokenless = AsyncWebClient(base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers)
+    app = AsyncApp(signing_secret=signing_secret, client=tokenless, authorize=static_token(client.token),
+                   process_before_response=False, name="carebridge")
 
     @app.action(HANDOFF_ACTIONS)
     async def on_handoff_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond | None) -> None:
@@ -43,6 +48,15 @@ def build_slack_app(services: Services, signing_secret: str, client: AsyncWebCli
     register_home(app, services)
     register_consult(app, services, after, link_for or (lambda token: telegram_start(services, None, token)))
     return app
+
+
+def static_token(token: str | None) -> Callable:
+    """Return a bolt authorize function that hands every request the one workspace's bot token."""
+
+    async def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=token)
+
+    return authorize
 
 
 def telegram_start(services: Services, username: str | None, token: str) -> str:
