@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.clinic_config import Clinic
 from bot.services.handle import Services
 from bot.services.oncall import duty_now
-from bot.services.oncall_command import _status
+from bot.services.oncall_command import duty_text
 from bot.services.paging import waited
 
 IN_PROGRESS = ("accepted", "contact_made", "scheduled")  # accepted and not yet closed
@@ -44,7 +44,7 @@ def home_view(services: Services, user: str) -> dict[str, Any]:
     now = services.now()
     slugs = [c.slug for c in clinics]
     with services.store.unit_of_work() as uow:
-        duty = [_status(render, clinic, duty_now(uow, clinic, now)) for clinic in clinics]
+        duty = [duty_text(render, clinic, duty_now(uow, clinic, now)) for clinic in clinics]
         open_pages, more_open = uow.caseload.open_handoffs(slugs, LIST_LIMIT)
         mine, more_mine = uow.caseload.accepted_by(user, slugs, IN_PROGRESS, LIST_LIMIT)
     names = {c.slug: c.name for c in clinics}

@@ -71,7 +71,7 @@ def oncall_command(services: Services, user: str, text: str, key: str) -> OnCall
     now = services.now()
     with services.store.unit_of_work() as uow:
         if request.verb == "show":
-            lines = [_status(render, clinic, duty_now(uow, clinic, now)) for clinic in clinics]
+            lines = [duty_text(render, clinic, duty_now(uow, clinic, now)) for clinic in clinics]
             return OnCallReply("shown", "\n\n".join(lines))
         if len(clinics) > 1:
             return OnCallReply("usage", render("team/oncall_which_clinic", clinics=[c.slug for c in clinics]))
@@ -120,7 +120,7 @@ def _local(moment, clinic: Clinic) -> str:
     return moment.astimezone(ZoneInfo(clinic.timezone)).strftime("%a %H:%M")
 
 
-def _status(render, clinic: Clinic, duty: OnDuty) -> str:
+def duty_text(render, clinic: Clinic, duty: OnDuty) -> str:
     """Return one clinic's on-duty lines."""
     until = _local(duty.until, clinic) if duty.until else None
     return render("team/oncall_status", clinic_name=clinic.name, primary=duty.primary, backup=duty.backup,
