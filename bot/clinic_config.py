@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from bot.care_config import Care
 from bot.instruments.schema import Instrument
 from bot.team_config import Escalation, SlackTeam
 
@@ -75,6 +76,7 @@ class ClinicConfig(_Strict):
     crisis: Crisis
     clinics: Annotated[list[Clinic], Field(min_length=1)]
     escalation: Escalation = Escalation()
+    care: Care = Care()
 
     def clinic(self, slug: str) -> Clinic:
         """Return the clinic with this slug."""
@@ -135,6 +137,10 @@ def _cross_check(config: ClinicConfig, catalog: dict[str, Instrument]) -> list[s
             problems.append(f"clinic '{clinic.slug}': unknown time zone '{clinic.timezone}'")
         if clinic.locale not in config.crisis.resources:
             problems.append(f"clinic '{clinic.slug}': no crisis resources for locale '{clinic.locale}'")
+    for index, checkin in enumerate(config.care.checkins):
+        inst = catalog.get(checkin.instrument)
+        if inst is None or not inst.scoring.total:
+            problems.append(f"field 'care.checkins.{index}': '{checkin.instrument}' is not an instrument with a total")
     if "en" not in config.crisis.resources:
         problems.append("field 'crisis.resources': English resources are required")
     return problems

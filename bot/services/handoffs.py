@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.domain.effects import CRISIS, REPLY, Choice, Say
 from bot.domain.events import ClinicianAction
+from bot.services.checkins import start_care
 from bot.services.handle import Services
 from bot.services.oncall import duty_now, target
 from bot.services.paging import PageComposer, PageFacts, mention, waited
@@ -97,6 +98,7 @@ class _Desk:
             current = self.handoffs.get(handoff_id=handoff.id)
             return ClinicianReply("taken", self.composer.note("already_accepted", user=current.accepted_by))
         self.handoffs.escalate_at(handoff, None)
+        start_care(self.uow, self.services.flow.config, self.clinic, handoff.patient_id, f"clinician:{user}", self.now)
         self.handoffs.audit(handoff, f"clinician:{user}", "handoff_accepted", self.now,
                             waited_seconds=int((self.now - handoff.created_at).total_seconds()))
         self.update_page(user, "accepted")

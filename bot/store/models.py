@@ -30,6 +30,7 @@ class Patient(SQLModel, table=True):
     status: str = "active"  # active | opted_out | unreachable
     consented_at: datetime | None = moment(default=None)
     created_at: datetime = moment()
+    care_started_at: datetime | None = moment(default=None)  # a handoff was accepted: check-ins and registry
 
 
 class ChatLink(SQLModel, table=True):

@@ -15,6 +15,7 @@ from bot.flows.state import Conversation as ConversationState
 from bot.flows.state import ScreeningState
 from bot.services.ports import OutboundMessage, PatientRef
 from bot.store import models as m
+from bot.store.care import SqlCare
 from bot.store.caseload import SqlCaseload
 from bot.store.db import is_sqlite
 from bot.store.handoffs import SqlHandoffs
@@ -187,6 +188,11 @@ class SqlUnitOfWork:
     def caseload(self) -> SqlCaseload:
         """Return the read-only handoff lists of the Home tab in this transaction."""
         return SqlCaseload(self.conn)
+
+    @property
+    def care(self) -> SqlCare:
+        """Return care reads and writes (care start, check-in timers, scores) in this transaction."""
+        return SqlCare(self.conn)
 
     @property
     def intake(self) -> SqlIntake:

@@ -1,0 +1,68 @@
+"""Care in the caller's transaction: start a patient's care, schedule check-ins, read scores for the registry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from bot.domain.registry import Measure
+from bot.store.tables import AUDIT, PATIENT, SCORE, TIMER
+
+SUICIDE_RISK = "suicide_risk"
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def measure(row) -> Measure:
+    """Return a score row as the registry's Measure."""
+    flags = row.flags or []
+    return Measure(row.instrument, row.total, _aware(row.scored_at), bool(row.positive),
+                   SUICIDE_RISK in flags or (row.instrument == "asq" and bool(row.positive)))
+
+
+class SqlCare:
+    """Care reads and writes on one connection (the unit of work's)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def start(self, patient_id: int, actor: str, now: datetime) -> bool:
+        """Mark the patient in care from now; False if their care had already started."""
+        started = self.conn.execute(update(PATIENT).where(PATIENT.c.id == patient_id,
+                                                          PATIENT.c.care_started_at.is_(None))
+                                    .values(care_started_at=now)).rowcount
+        if started:
+            self.conn.execute(insert(AUDIT).values(at=now, actor=actor, action="care_started", patient_id=patient_id,
+                                                   detail={}))
+        return bool(started)
+
+    def latest_positive(self, patient_id: int, instrument: str) -> bool:
+        """Say whether the patient's latest score of an instrument was positive."""
+        row = self.conn.execute(select(SCORE.c.positive).where(SCORE.c.patient_id == patient_id,
+                                                               SCORE.c.instrument == instrument)
+                                .order_by(SCORE.c.scored_at.desc(), SCORE.c.id.desc()).limit(1)).first()
+        return bool(row and row.positive)
+
+    def schedule(self, patient_id: int, kind: str, due_at: datetime) -> None:
+        """Set the patient's one pending timer of this kind (a check-in), replacing an earlier one."""
+        self.conn.execute(update(TIMER).where(TIMER.c.patient_id == patient_id, TIMER.c.kind == kind,
+                                              TIMER.c.fired_at.is_(None), TIMER.c.cancelled.is_(False))
+                          .values(cancelled=True))
+        self.conn.execute(insert(TIMER).values(kind=kind, patient_id=patient_id, due_at=due_at, fired_at=None,
+                                               cancelled=False))
+
+    def measures(self, patient_ids: list[int]) -> dict[int, list[Measure]]:
+        """Return every total score of these patients, oldest first."""
+        found: dict[int, list[Measure]] = {patient_id: [] for patient_id in patient_ids}
+        if not patient_ids:
+            return found
+        rows = self.conn.execute(
+            select(SCORE.c.patient_id, SCORE.c.instrument, SCORE.c.total, SCORE.c.scored_at, SCORE.c.positive,
+                   SCORE.c.flags).where(SCORE.c.patient_id.in_(patient_ids), SCORE.c.total.is_not(None))
+            .order_by(SCORE.c.scored_at, SCORE.c.id))
+        for row in rows:
+            found[row.patient_id].append(measure(row))
+        return found
