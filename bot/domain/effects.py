@@ -136,6 +136,14 @@ class TimerScheduled:
 
 
 @dataclass(frozen=True)
+class CheckInScheduled:
+    """Set the patient's next check-in of an instrument (one pending per instrument)."""
+
+    instrument: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
 class TimersCancelled:
     screening_ref: str
 

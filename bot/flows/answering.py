@@ -13,23 +13,29 @@ from bot.flows.state import ScreeningState
 from bot.instruments.scoring import Answer, Score, raised_flags
 
 
+CHECKIN = "checkin"  # the trigger of a scheduled check-in screening
+
+
 class AnsweringMixin:
     """Screening behaviour of the conversation model (see handlers.Handlers)."""
 
-    def begin_screening(self, plan: str, trigger: str) -> None:
+    def begin_screening(self, plan: str, trigger: str, priority: int = fx.REPLY) -> None:
         """Open a new screening and ask its first question."""
         ref = self.ids.new("S")
         self.conv.screening = ScreeningState(ref=ref, plan=plan, trigger=trigger)
         self.conv.context = {}
         self.emit(fx.ScreeningStarted(ref, plan, trigger))
-        self.say("intro")
+        self.say("checkin_intro" if trigger == CHECKIN else "intro", priority=priority)
         self.schedule_silence_timers()
-        self.ask_next()
+        self.ask_next(priority=priority)
 
     def schedule_silence_timers(self) -> None:
         """Set (or move) the screening's reminder and expiry timers, counted from now."""
         settings, ref = self.ctx.config.screening, self.conv.screening.ref
-        self.emit(fx.TimerScheduled("reminder", self.now + timedelta(hours=settings.reminder_after_hours), ref))
+        remind_at = self.now + timedelta(hours=settings.reminder_after_hours)
+        if self.conv.screening.trigger == CHECKIN:  # scheduled messages keep the quiet hours
+            remind_at = self.ctx.config.care.quiet_hours.next_allowed(remind_at, self.ctx.clinic(self.conv.clinic).timezone)
+        self.emit(fx.TimerScheduled("reminder", remind_at, ref))
         self.emit(fx.TimerScheduled("expiry", self.now + timedelta(hours=settings.expire_after_hours), ref))
 
     def position(self) -> Position | None:
@@ -194,7 +200,7 @@ class AnsweringMixin:
         self.say("results", positive=positive, crisis=bool(context.get("crisis_handoff")))
         matched = matching_rules(self.ctx.config.rules, scores)
         pages = [r for r in matched if r.action == "page"]
-        offers = [r for r in matched if r.action == "offer"]
+        offers = [r for r in matched if r.action == "offer" and screening.trigger != CHECKIN]  # already in care
         reason = reason_line(scores, self.ctx.catalog)
         self.conv.screening = None
         if context.get("crisis_handoff") or not (pages or offers):

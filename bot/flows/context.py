@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
 
-from bot.clinic_config import Clinic, ClinicConfig, Plan
+from bot.clinic_config import Clinic, ClinicConfig, Plan, PlanStep
 from bot.flows.parsing import Words, fold
 from bot.instruments.schema import Instrument
 
 ACUITY_INSTRUMENT, ACUITY_ITEM = "asq", "q5"
+CHECKIN_PLAN = "checkin:"  # a check-in screening's plan name, and its timer's kind: checkin:<instrument>
 
 
 class Ids(Protocol):
@@ -33,7 +34,9 @@ class FlowContext:
         return self.config.clinic(slug)
 
     def plan(self, name: str) -> Plan:
-        """Return a screening plan by name."""
+        """Return a screening plan by name; 'checkin:<instrument>' is the one-instrument plan of a check-in."""
+        if name.startswith(CHECKIN_PLAN):
+            return Plan(steps=[PlanStep(instrument=name.removeprefix(CHECKIN_PLAN))])
         return self.config.plans[name]
 
     def crisis_phrases(self) -> list[str]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain import effects as fx
 from bot.domain.events import TimerDue
 from bot.flows import prompts
 from bot.flows.answering import AnsweringMixin
 from bot.flows.commands import CommandsMixin
-from bot.flows.context import FlowContext, Ids
+from bot.flows.context import CHECKIN_PLAN, FlowContext, Ids
 from bot.flows.crisis import CrisisMixin
 from bot.flows.parsing import contains_folded_phrase, fold
 from bot.flows.state import Conversation
@@ -153,7 +153,10 @@ class Handlers(CommandsMixin, AnsweringMixin, CrisisMixin):
     # -- timers -----------------------------------------------------------------------------
 
     def on_timer(self, event: TimerDue) -> None:
-        """Send a reminder, or close a silent screening as incomplete."""
+        """Send a reminder, close a silent screening as incomplete, or start a scheduled check-in."""
+        if event.kind.startswith(CHECKIN_PLAN):
+            self.on_checkin_due(event.kind.removeprefix(CHECKIN_PLAN))
+            return
         screening = self.conv.screening
         if screening is None or screening.ref != event.screening_ref or self.conv.status == "opted_out":
             return
@@ -167,3 +170,23 @@ class Handlers(CommandsMixin, AnsweringMixin, CrisisMixin):
             self.conv.context.clear()
             self.settle()
             self.say("expired", priority=fx.REMINDER)
+
+    def on_checkin_due(self, instrument: str) -> None:
+        """Start a due check-in at the lowest priority, outside quiet hours, when nothing else is open."""
+        care = self.ctx.config.care
+        checkin = care.checkin(instrument)
+        if checkin is None or self.conv.status != "active" or self.state == "opted_out":
+            return  # stopped, unreachable, or no longer in the clinic file: the schedule ends here
+        timezone = self.ctx.clinic(self.conv.clinic).timezone
+        allowed = care.quiet_hours.next_allowed(self.now, timezone)
+        if allowed > self.now:
+            self.emit(fx.CheckInScheduled(instrument, allowed))
+            return
+        if self.state != "idle" or not self.conv.consented:  # paused or busy: look again tomorrow
+            retry = care.quiet_hours.next_allowed(self.now + timedelta(days=1), timezone)
+            self.emit(fx.CheckInScheduled(instrument, retry))
+            return
+        following = care.quiet_hours.next_allowed(self.now + timedelta(days=checkin.every_days), timezone)
+        self.emit(fx.CheckInScheduled(instrument, following))
+        self.start_checkin()
+        self.begin_screening(f"{CHECKIN_PLAN}{instrument}", trigger="checkin", priority=fx.CHECKIN)

@@ -35,6 +35,7 @@ def _transitions() -> list[dict]:
         {"trigger": "crisis", "source": ALL_BUT_OPTED_OUT, "dest": "acuity"},
         {"trigger": "continue_screening", "source": ["acuity", "paused", "screening"], "dest": "screening"},
         {"trigger": "offer_help", "source": "screening", "dest": "offer"},
+        {"trigger": "start_checkin", "source": "idle", "dest": "screening"},
         {"trigger": "settle", "source": ALL_BUT_OPTED_OUT, "dest": "idle"},
         {"trigger": "pause", "source": "screening", "dest": "paused"},
         {"trigger": "ask_stop", "source": [s for s in ALL_BUT_OPTED_OUT if s != "confirm_stop"], "dest": "confirm_stop"},

@@ -152,6 +152,15 @@ class EffectWriter:
         if not self.conn.execute(self.sql.move_timer, timer).rowcount:
             self.conn.execute(self.sql.add_timer, timer)
 
+    def _CheckInScheduled(self, effect: fx.CheckInScheduled) -> None:
+        """Set the patient's one pending check-in timer of this instrument."""
+        kind = f"checkin:{effect.instrument}"
+        self.conn.execute(update(TIMER).where(TIMER.c.patient_id == self.patient.id, TIMER.c.kind == kind,
+                                              TIMER.c.fired_at.is_(None), TIMER.c.cancelled.is_(False))
+                          .values(cancelled=True))
+        self.conn.execute(insert(TIMER).values(kind=kind, patient_id=self.patient.id, due_at=effect.due_at,
+                                               fired_at=None, cancelled=False))
+
     def _TimersCancelled(self, effect: fx.TimersCancelled) -> None:
         self.conn.execute(update(TIMER).where(TIMER.c.screening_id == self.screenings[effect.screening_ref],
                                               TIMER.c.fired_at.is_(None), TIMER.c.cancelled.is_(False))
