@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import db, instruments
+from bot.cli import db, export, instruments
 from bot.cli.chat import chat
 from bot.cli.demo import demo
 from bot.cli.enroll import enroll
+from bot.cli.registry import registry_command
+from bot.cli.report import report
 from bot.cli.run import run
 from bot.cli.score import score_command
 
@@ -18,7 +20,10 @@ app.command("demo")(demo)
 app.command("chat")(chat)
 app.command("run")(run)
 app.command("enroll")(enroll)
+app.command("registry")(registry_command)
+app.command("report")(report)
 app.add_typer(db.app, name="db")
+app.add_typer(export.app, name="export")
 
 
 def main() -> None:

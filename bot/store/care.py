@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, insert, select, update
 
 from bot.domain.registry import Measure
-from bot.store.tables import AUDIT, PATIENT, SCORE, TIMER
+from bot.store.tables import AUDIT, CLINIC, PATIENT, SCORE, TIMER
 
 SUICIDE_RISK = "suicide_risk"
+OPTED_OUT = "opted_out"
 
 
 def _aware(moment: datetime) -> datetime:
@@ -66,3 +67,13 @@ class SqlCare:
         for row in rows:
             found[row.patient_id].append(measure(row))
         return found
+
+    def in_care(self, clinic_slugs: list[str] | None) -> list[tuple[int, str, str, datetime]]:
+        """Return (id, code, clinic slug, care start) of each patient in care who has not opted out."""
+        query = (select(PATIENT.c.id, PATIENT.c.code, CLINIC.c.slug, PATIENT.c.care_started_at)
+                 .select_from(PATIENT.join(CLINIC, CLINIC.c.id == PATIENT.c.clinic_id))
+                 .where(PATIENT.c.care_started_at.is_not(None), PATIENT.c.status != OPTED_OUT)
+                 .order_by(PATIENT.c.id))
+        if clinic_slugs is not None:
+            query = query.where(CLINIC.c.slug.in_(clinic_slugs))
+        return [(row.id, row.code, row.slug, _aware(row.care_started_at)) for row in self.conn.execute(query)]

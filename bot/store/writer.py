@@ -134,10 +134,16 @@ class EffectWriter:
     def _HandoffRequested(self, effect: fx.HandoffRequested) -> None:
         result = self.conn.execute(insert(HANDOFF).values(
             ref=effect.ref, patient_id=self.patient.id, clinic_id=self.clinic_id,
-            screening_id=self.screenings.get(effect.screening_ref) if effect.screening_ref else None,
+            screening_id=self._screening_id(effect.screening_ref) if effect.screening_ref else None,
             urgency=effect.urgency, reason=effect.reason, source=effect.source,
             callback_requested=effect.callback_requested, status="open", created_at=self.now, updated_at=self.now))
         self.handoffs[effect.ref] = result.inserted_primary_key[0]
+
+    def _screening_id(self, ref: str) -> int | None:
+        """Return a screening's id: the open one's from memory, an ended one's (an accepted offer) from its row."""
+        if ref in self.screenings:
+            return self.screenings[ref]
+        return self.conn.execute(select(SCREENING.c.id).where(SCREENING.c.ref == ref)).scalar_one_or_none()
 
     def _HandoffUrgencyRaised(self, effect: fx.HandoffUrgencyRaised) -> None:
         self.conn.execute(update(HANDOFF).where(HANDOFF.c.ref == effect.ref)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.domain.effects import CHECKIN
 from bot.services.timers import fire_due_timers
-from bot.store.tables import PATIENT, SCORE, SCREENING, TIMER
+from bot.store.tables import HANDOFF, PATIENT, SCORE, SCREENING, TIMER
 from tests.integration.test_handoffs import press, slack_rows
 
 # The fixture clinic "team" is in America/Chicago; the clock starts Tuesday 2026-11-24 15:00 UTC (09:00 there).
@@ -120,3 +120,11 @@ def test_a_suicide_risk_answer_in_a_check_in_still_starts_the_crisis_protocol_an
     assert any("988" in message["text"] for message in replies)
     pages = slack_rows(chat.services, "page")
     assert len(pages) == 2 and {page.payload["urgency"] for page in pages} == {"routine", "urgent"}
+
+
+def test_a_handoff_from_an_accepted_offer_is_linked_to_the_screening_that_offered_it(patient_chat):
+    chat = in_care(patient_chat)
+    with chat.services.store.engine.connect() as conn:
+        linked = conn.execute(select(HANDOFF.c.screening_id)).scalar_one()
+        intake = conn.execute(select(SCREENING.c.id).where(SCREENING.c.trigger == "intake")).scalar_one()
+    assert linked == intake

@@ -6,17 +6,13 @@ import logging
 import time
 
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
-from starlette.applications import Starlette
 
 from bot.adapters.slack import home as home_adapter
-from bot.adapters.slack.app import build_slack_app
 from bot.adapters.slack.home import MAX_BLOCKS, home_blocks
-from bot.adapters.slack.http import EVENTS_PATH, slack_route
 from bot.services.home import home_view
 from bot.services.oncall_command import oncall_command
 from bot.services.timers import fire_due_timers
-from bot.standins.slack import FakeSlackApi, LoopbackServer
+from tests.integration.slack_served import served_app
 from tests.integration.test_handoffs import ITEM9_POSITIVE, paged_patient, press, slack_rows
 
 STAFF = (("U0DANA", "dana"), ("U0BEN", "ben"), ("U0PCP", "pat"), ("U0STRANGER", "stranger"))
@@ -128,15 +124,8 @@ def test_the_blocks_stay_within_slacks_limits_and_end_politely():
 def slack_home(make_services):
     """Serve the real bolt app on loopback, wired to the Slack stand-in."""
     services = make_services()
-    api = FakeSlackApi()
-    for user, name in STAFF:
-        api.add_user(user, name)
-    with api.running():
-        client = AsyncWebClient(token=api.token, base_url=api.base_url)
-        bolt = build_slack_app(services, api.signing_secret, client, lambda reply: None)
-        with LoopbackServer(Starlette(routes=[slack_route(bolt)])).running() as web:
-            api.events_url = f"{web.origin}{EVENTS_PATH}"
-            yield api, services
+    with served_app(services, STAFF) as api:
+        yield api, services
 
 
 def test_opening_the_home_tab_publishes_the_view_through_the_real_app(slack_home, patient_chat):
@@ -146,7 +135,7 @@ def test_opening_the_home_tab_publishes_the_view_through_the_real_app(slack_home
     home = wait_for(lambda: api.home("U0DANA"))
     assert home["type"] == "home"
     headers = [b["text"]["text"] for b in home["blocks"] if b["type"] == "header"]
-    assert headers == ["On duty now", "Open pages", "My handoffs"]
+    assert headers == ["On duty now", "Open pages", "My handoffs", "Caseload"]
     text = str(home["blocks"])
     assert "<@U0DANA>" in text and "*URGENT* · P-" in text and "Paging rung 1 of 3" in text
     assert api.calls_of("views.publish")[0].params["user_id"] == "U0DANA"

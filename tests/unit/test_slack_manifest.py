@@ -33,7 +33,7 @@ def answered(command: str) -> bool:
 def test_the_manifest_declares_every_slash_command_the_app_answers():
     manifest = yaml.safe_load(MANIFEST.read_text())
     commands = {entry["command"] for entry in manifest["features"]["slash_commands"]}
-    assert commands == {"/consult", "/oncall"}
+    assert commands == {"/consult", "/oncall", "/registry"}
     assert all(answered(command) for command in commands)
     assert not answered("/unknown")
     assert all(entry["url"].endswith(EVENTS_PATH) and entry["should_escape"] for entry in
@@ -47,4 +47,4 @@ def test_the_manifest_enables_home_events_interactivity_and_the_scopes_used():
     assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["interactivity"]["request_url"].endswith(EVENTS_PATH)
-    assert {"chat:write", "commands", "im:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"chat:write", "commands", "im:write", "files:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])

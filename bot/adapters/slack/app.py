@@ -17,6 +17,7 @@ from bot.adapters.slack.closing import open_close_modal, register_closing
 from bot.adapters.slack.commands import register_commands, tell
 from bot.adapters.slack.consult import register_consult
 from bot.adapters.slack.home import register_home
+from bot.adapters.slack.registry import register_registry
 from bot.adapters.slack.inbound import clinician_action
 from bot.services.handle import Services
 from bot.services.handoffs import ClinicianReply, act_on_handoff
@@ -46,6 +47,7 @@ def build_slack_app(services: Services, signing_secret: str, client: AsyncWebCli
     register_commands(app, services, after)
     register_closing(app, services, after)
     register_home(app, services)
+    register_registry(app, services)
     register_consult(app, services, after, link_for or (lambda token: telegram_start(services, None, token)))
     return app
 
