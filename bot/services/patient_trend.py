@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bot.domain.registry import RegistryEntry
 from bot.services.handle import Services
-from bot.services.registry import registry_in
+from bot.services.registry import flags, registry_in
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,5 @@ def patient_trend(services: Services, user: str, text: str) -> PatientTrend:
             mrn = uow.handoffs.external_ref(found[0]) if found else None
     title = render("team/chart", part="title", code=entry.patient, mrn=mrn, clinic_name=clinic.name,
                    weeks=f"{entry.weeks_in_care:.0f}")
-    return PatientTrend("found", render("team/registry_summary", code=entry.patient, flags=_flag_words(entry)),
-                        entry, title)
-
-
-def _flag_words(entry: RegistryEntry) -> list[str]:
-    return [flag for flag, raised in (("case_review", entry.not_improving), ("overdue", entry.overdue),
-                                      ("suicide_risk", entry.suicide_risk)) if raised]
+    words = render("team/registry_flags", flags=flags(entry)).strip()
+    return PatientTrend("found", render("team/registry_summary", code=entry.patient, flags=words), entry, title)

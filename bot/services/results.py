@@ -23,20 +23,6 @@ class PatientRecord:
 
 
 @dataclass(frozen=True)
-class InstrumentResult:
-    """One completed instrument of one screening: its score and the answers it was scored from, in item order."""
-
-    screening_ref: str
-    instrument: str
-    total: int | None
-    band: str | None
-    positive: bool
-    flags: tuple[str, ...]
-    scored_at: datetime
-    answers: tuple[tuple[str, Answer], ...]  # (item id, value), or a frozenset of values for multiple choice
-
-
-@dataclass(frozen=True)
 class ScoreRow:
     """A stored score, before its answers are attached."""
 
@@ -49,6 +35,13 @@ class ScoreRow:
     scored_at: datetime
 
 
+@dataclass(frozen=True)
+class InstrumentResult(ScoreRow):
+    """One completed instrument of one screening: its score and the answers it was scored from, in item order."""
+
+    answers: tuple[tuple[str, Answer], ...]  # (item id, value), or a frozenset of values for multiple choice
+
+
 def attach_answers(
     catalog: Mapping[str, Instrument], scores: list[ScoreRow], answers: Mapping[str, Mapping[str, Mapping[str, Answer]]]
 ) -> list[InstrumentResult]:
@@ -58,7 +51,5 @@ def attach_answers(
         given = effective_answers(catalog, row.instrument, answers.get(row.screening_ref, {}))
         order = [item.id for item in catalog[row.instrument].items] if row.instrument in catalog else sorted(given)
         items = tuple((item_id, given[item_id]) for item_id in order if item_id in given)
-        results.append(InstrumentResult(
-            screening_ref=row.screening_ref, instrument=row.instrument, total=row.total, band=row.band,
-            positive=row.positive, flags=row.flags, scored_at=row.scored_at, answers=items))
+        results.append(InstrumentResult(**vars(row), answers=items))
     return results
