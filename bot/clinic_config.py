@@ -64,6 +64,7 @@ class Clinic(_Strict):
     locale: str = "en"
     open_enrollment: bool = False
     phi_in_slack: bool = False
+    identifiers_in_exports: bool = False  # FHIR exports carry the clinic's MRN, not only the pseudonymous code
     slack: SlackTeam | None = None  # without it pages wait in the outbox and the CLI shows them
 
 

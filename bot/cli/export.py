@@ -25,10 +25,8 @@ def fhir(
     patient: Annotated[str | None, typer.Option("--patient", help="One patient's CareBridge code")] = None,
     all_patients: Annotated[bool, typer.Option("--all", help="Every patient (of --clinic, if given)")] = False,
     clinic: Annotated[str | None, typer.Option("--clinic", help="Only patients of this clinic (slug)")] = None,
-    with_identifiers: Annotated[bool, typer.Option(
-        "--with-identifiers", help="Also include the clinic's own patient reference (MRN)")] = False,
 ) -> None:
-    """Write each patient's completed screenings and scores as a FHIR R4 collection Bundle."""
+    """Write each patient's completed screenings and scores as a FHIR R4 collection Bundle (MRN only if allowed)."""
     if (patient is None) == (not all_patients):
         fail("give either --patient CODE or --all")
     services = services_or_exit()
@@ -41,7 +39,8 @@ def fhir(
             chosen = patients(conn, code=patient, clinic=clinic)
             if patient is not None and not chosen:
                 fail(f"unknown patient code '{patient}'" + (f" in clinic '{clinic}'" if clinic else ""))
-            bundles = [(p.code, patient_bundle(p, instrument_results(conn, p.code, catalog), catalog, with_identifiers))
+            bundles = [(p.code, patient_bundle(p, instrument_results(conn, p.code, catalog), catalog,
+                                               _identifiers_allowed(services, p.clinic)))
                        for p in chosen]
     except ValueError as exc:
         fail(str(exc), code=1)
@@ -52,3 +51,11 @@ def fhir(
         (out / f"{code}.json").write_text(bundle.model_dump_json(indent=2, exclude_none=True) + "\n", encoding="utf-8")
     console.print(f"wrote {len(bundles)} bundle{'' if len(bundles) == 1 else 's'} to {out}", markup=False, highlight=False,
                   soft_wrap=True)
+
+
+def _identifiers_allowed(services, clinic: str) -> bool:
+    """Say whether the clinic file lets this clinic's exports carry the MRN."""
+    try:
+        return services.flow.config.clinic(clinic).identifiers_in_exports
+    except KeyError:  # a clinic no longer in the file: the safe default
+        return False

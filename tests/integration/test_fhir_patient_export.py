@@ -110,16 +110,34 @@ def test_a_positive_phq9_exports_patient_responses_and_scores(make_services, clo
         assert urls[resource.subject.reference] is patient
 
 
-def test_the_clinic_reference_is_exported_only_when_asked(make_services, clock, cli, tmp_path):
+def test_the_clinic_reference_is_exported_only_where_the_clinic_file_allows_it(make_services, clock, cli, tmp_path,
+                                                                               monkeypatch):
     chat, code = enrolled(make_services(), "mood", "chat-1", ref="MRN-4711")
     screen(chat, clock, ["1", "1"])
-    assert cli("--patient", code.lower(), "--with-identifiers", "--out", str(tmp_path)).exit_code == 0
-    _, found = read(tmp_path / f"{code}.json")
+    assert cli("--patient", code.lower(), "--out", str(tmp_path / "default")).exit_code == 0
+    _, found = read(tmp_path / "default" / f"{code}.json")
+    assert [(i.system, i.value) for i in found["Patient"][0].identifier] == [(PATIENT_CODE_SYSTEM, code)]
+    assert "MRN-4711" not in (tmp_path / "default" / f"{code}.json").read_text(encoding="utf-8")
+
+    allowing = tmp_path / "clinic.toml"
+    allowing.write_text((FIXTURES / "clinic.toml").read_text(encoding="utf-8").replace(
+        'slug = "mood"\n', 'slug = "mood"\nidentifiers_in_exports = true\n', 1), encoding="utf-8")
+    monkeypatch.setenv("CAREBRIDGE_CONFIG", str(allowing))
+    settings.cache_clear()
+    assert cli("--patient", code.lower(), "--out", str(tmp_path / "allowed")).exit_code == 0
+    _, found = read(tmp_path / "allowed" / f"{code}.json")
     [patient] = found["Patient"]
     assert [(i.system, i.value) for i in patient.identifier] == [
         (PATIENT_CODE_SYSTEM, code), (mrn_system("mood"), "MRN-4711")]
     assert [o.valueInteger for o in found["Observation"]] == [0]
     assert found["Observation"][0].interpretation is None
+
+
+def test_a_command_line_flag_cannot_add_identifiers_the_clinic_file_does_not_allow(make_services, clock, cli, tmp_path):
+    chat, code = enrolled(make_services(), "mood", "chat-1", ref="MRN-4711")
+    screen(chat, clock, ["1", "1"])
+    assert cli("--patient", code, "--with-identifiers", "--out", str(tmp_path)).exit_code == 2
+    assert not (tmp_path / f"{code}.json").exists()
 
 
 def test_multiple_choice_answers_export_one_coding_each_and_no_total(make_services, clock, cli, tmp_path):
