@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import db, export, instruments
+from bot.cli import care, db, export, instruments
 from bot.cli.chat import chat
 from bot.cli.demo import demo
 from bot.cli.enroll import enroll
@@ -24,6 +24,7 @@ app.command("registry")(registry_command)
 app.command("report")(report)
 app.add_typer(db.app, name="db")
 app.add_typer(export.app, name="export")
+app.add_typer(care.app, name="care")
 
 
 def main() -> None:

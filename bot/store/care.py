@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import NamedTuple
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from bot.domain.registry import Measure
 from bot.store.tables import AUDIT, CLINIC, PATIENT, SCORE, TIMER
 
 SUICIDE_RISK = "suicide_risk"
 OPTED_OUT = "opted_out"
+
+
+class CarePatient(NamedTuple):
+    """A patient as care sees them: who, where, whether they stopped, and since when they are in care."""
+
+    id: int
+    code: str
+    clinic: str
+    status: str
+    care_started_at: datetime | None
 
 
 def _aware(moment: datetime) -> datetime:
@@ -39,6 +50,17 @@ class SqlCare:
             self.conn.execute(insert(AUDIT).values(at=now, actor=actor, action="care_started", patient_id=patient_id,
                                                    detail={}))
         return bool(started)
+
+    def find(self, clinic_slugs: list[str], code: str) -> CarePatient | None:
+        """Return the patient with this code in one of these clinics."""
+        row = self.conn.execute(
+            select(PATIENT.c.id, PATIENT.c.code, CLINIC.c.slug, PATIENT.c.status, PATIENT.c.care_started_at)
+            .select_from(PATIENT.join(CLINIC, CLINIC.c.id == PATIENT.c.clinic_id))
+            .where(func.upper(PATIENT.c.code) == code.strip().upper(), CLINIC.c.slug.in_(clinic_slugs))).first()
+        if row is None:
+            return None
+        started = None if row.care_started_at is None else _aware(row.care_started_at)
+        return CarePatient(row.id, row.code, row.slug, row.status, started)
 
     def latest_positive(self, patient_id: int, instrument: str) -> bool:
         """Say whether the patient's latest score of an instrument was positive."""

@@ -1,4 +1,4 @@
-"""/registry P-XXXX: post a patient's trend chart to the clinician in a direct message."""
+"""/registry P-XXXX: post a patient's trend chart to the clinician by direct message; /registry start P-XXXX."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.commands import tell
 from bot.adapters.trend_chart import trend_png
+from bot.services.care_start import START_WORD, care_start_note
 from bot.services.handle import Services
 from bot.services.patient_trend import patient_trend
 
@@ -26,8 +27,13 @@ def register_registry(app: AsyncApp, services: Services) -> None:
     async def on_registry(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         user = body.get("user_id") or ""
+        text = body.get("text") or ""
         try:
-            found = await asyncio.to_thread(patient_trend, services, user, body.get("text") or "")
+            word, _, rest = text.strip().partition(" ")
+            if word.lower() == START_WORD:
+                await tell(respond, await asyncio.to_thread(care_start_note, services, user, rest))
+                return
+            found = await asyncio.to_thread(patient_trend, services, user, text)
             if found.entry is None:
                 await tell(respond, found.note)
                 return
