@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.adapters.console import ConsoleChat
+from bot.services.enrollment import enroll_chat
 from bot.services.patient_trend import patient_trend
 from bot.services.timers import fire_due_timers
 from bot.store.tables import PATIENT
 from tests.e2e.telegram_harness import wait_for
 from tests.integration.slack_served import served_app
 from tests.integration.test_checkins import PHQ9_MODERATE, in_care
+from tests.store_fixtures import FIXTURES
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -43,6 +46,24 @@ def test_the_trend_chart_is_posted_to_the_clinician_as_a_png_named_by_code_only(
     assert upload.channel_id == api.dm_channel("U0BEN")
     assert upload.title.startswith(f"{code} · Team Clinic · week 4 in care") and "MRN" not in upload.title
     assert upload.initial_comment.startswith(f"Trend for {code}")
+
+
+def test_a_phi_cleared_clinic_sees_the_mrn_in_the_chart_title(make_services, clock, tmp_path):
+    cleared = tmp_path / "clinic.toml"
+    cleared.write_text((FIXTURES / "clinic.toml").read_text(encoding="utf-8").replace(
+        'timezone = "America/Chicago"', 'timezone = "America/Chicago"\nphi_in_slack = true', 1), encoding="utf-8")
+    services = make_services(config=cleared)
+
+    def with_mrn(clinic: str, services) -> ConsoleChat:
+        enroll_chat(services, clinic, "console", "chat-1", external_ref="MRN-4711")
+        return ConsoleChat(services, "chat-1")
+
+    with served_app(services, (("U0BEN", "ben"),)) as api:
+        code = followed_for_a_month(with_mrn, services, clock)
+        api.slash_command("U0BEN", "/registry", code)
+        [upload] = wait_for(lambda: [f for f in api.files if f.completed], what="the chart upload")
+    assert upload.title.startswith(f"{code} · MRN MRN-4711 · Team Clinic · week 4 in care")
+    assert upload.data.startswith(PNG)
 
 
 def test_registry_refuses_pcps_and_names_unknown_codes(served, patient_chat, clock):
