@@ -128,3 +128,17 @@ def test_a_handoff_from_an_accepted_offer_is_linked_to_the_screening_that_offere
         linked = conn.execute(select(HANDOFF.c.screening_id)).scalar_one()
         intake = conn.execute(select(SCREENING.c.id).where(SCREENING.c.trigger == "intake")).scalar_one()
     assert linked == intake
+
+
+def test_after_a_suicide_risk_answer_the_closing_words_say_the_team_will_reach_out_not_that_all_is_well(
+        patient_chat, clock):
+    chat = in_care(patient_chat)
+    clock.advance(days=14)
+    fire_due_timers(chat.services)
+    chat.deliver()
+    replies = []
+    for answer in ["2", "2", "1", "1", "1", "1", "1", "1", "2", "2", "1"]:  # total 3, item 9 "Several days"; no; difficulty
+        replies += chat.type(answer)
+    [results] = [m["text"] for m in replies if m["text"].startswith("Thank you for answering all the questions")]
+    assert "someone will reach out to you" in results
+    assert "do not point to anything" not in results
