@@ -12,6 +12,14 @@ COLOURS = ("#1f5fa8", "#b5541c", "#2e7d32", "#6a1b9a")
 def trend_png(entry: RegistryEntry, title: str, labels: dict[str, str], remission_below: dict[str, int],
               response_drop: float) -> bytes:
     """Return the PNG of an entry's trends; labels name the instruments and the threshold lines."""
+    out = io.BytesIO()
+    trend_figure(entry, title, labels, remission_below, response_drop).savefig(out, format="png")
+    return out.getvalue()
+
+
+def trend_figure(entry: RegistryEntry, title: str, labels: dict[str, str], remission_below: dict[str, int],
+                 response_drop: float):
+    """Return the matplotlib Figure of an entry's trends (one axes: score lines, threshold lines, care start)."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display: charts are files
@@ -38,6 +46,4 @@ def trend_png(entry: RegistryEntry, title: str, labels: dict[str, str], remissio
     axes.legend(fontsize="x-small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     figure.autofmt_xdate()
     figure.tight_layout()
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
+    return figure

@@ -16,6 +16,7 @@ COMPLETED = "completed"
 URGENCIES = ("routine", "urgent", "crisis")
 PAGED_URGENCIES = ("urgent", "crisis")
 ENGAGED_WITHIN = timedelta(days=30)
+WHOLE_DAY = timedelta(days=1)  # the last outcome week counts to the end of its last day: a late check-in still counts
 PERCENT, COUNT, MINUTES = "percent", "count", "minutes"
 
 
@@ -161,11 +162,11 @@ def engagement_figure(rows: list[ReferralRow]) -> Figure:
 
 
 def outcome_figures(rows: list[CareRow], care: Care, start: datetime, end: datetime) -> list[Figure]:
-    """Return response and remission among patients whose latest PHQ-9 in the outcome weeks is in the range."""
+    """Return response and remission among patients whose latest PHQ-9 in the outcome weeks (days 56-112) is in range."""
     first, last = care.outcome_weeks
     measured = response = remission = 0
     for row in rows:
-        window = [m for m in row.measures if row.care_started_at + first * WEEK <= m.at <= row.care_started_at + last * WEEK
+        window = [m for m in row.measures if first * WEEK <= m.at - row.care_started_at < last * WEEK + WHOLE_DAY
                   and m.at < end]
         if not window or window[-1].at < start:
             continue
