@@ -18,6 +18,7 @@ _BY_ID = OUTBOX.c.id == bindparam("b_id")
 _MARK_SENT = update(OUTBOX).where(_BY_ID).values(
     status="sent", sent_at=bindparam("b_now"), platform_message_id=bindparam("b_message_id"),
     attempts=OUTBOX.c.attempts + 1)
+_MARK_ATTEMPT = update(OUTBOX).where(_BY_ID).values(attempts=OUTBOX.c.attempts + 1)
 _MARK_RETRY = update(OUTBOX).where(_BY_ID).values(next_attempt_at=bindparam("b_when"), attempts=OUTBOX.c.attempts + 1)
 _MARK_FAILED = update(OUTBOX).where(_BY_ID).values(status="failed", sent_at=bindparam("b_now"),
                                                    attempts=OUTBOX.c.attempts + 1)
@@ -94,6 +95,11 @@ class SqlOutbox:
                 conn.execute(_MARK_FAILED, [{"b_id": row_id, "b_now": now} for row_id in failed])
             for patient_id in set(unreachable):
                 self._unreachable(conn, patient_id, now)
+
+    def begin_attempt(self, message_id: int) -> None:
+        """Record, before sending, that a row is being tried (so that after a crash it is sent knowing so)."""
+        with self.engine.begin() as conn:
+            conn.execute(_MARK_ATTEMPT, {"b_id": message_id})
 
     def mark_sent(self, message_id: int, now: datetime, platform_message_id: str | None = None) -> None:
         """Record one delivery."""

@@ -141,6 +141,8 @@ class DeliveryWorker:
         return done
 
     async def _send(self, message: OutboundMessage):
+        if message.kind in getattr(self.sender, "attempts_recorded_first", ()):
+            await asyncio.to_thread(self.outbox.begin_attempt, message.id)
         original = None
         if message.kind in EDIT_KINDS and message.ref:
             original = self._delivered.get((message.recipient, message.ref))

@@ -145,6 +145,23 @@ def user_info(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:
         return {"user": copy.deepcopy(state.users[user])}
 
 
+def conversation_history(state: SlackState, params: dict[str, Any]) -> dict[str, Any]:
+    """Return a channel's top-level messages, newest first (metadata only with include_all_metadata)."""
+    channel = _channel(state, params)
+    limit = int(params.get("limit") or 100)
+    with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+    with state.lock:
+        stored = [m for m in state.messages.get(channel, {}).values() if m.thread_ts in (None, m.ts)]
+    newest = sorted(stored, key=lambda m: tuple(int(part) for part in m.ts.split(".")), reverse=True)[:limit]
+    shown = []
+    for message in newest:
+        body = message.to_json()
+        if not with_metadata:
+            body.pop("metadata", None)
+        shown.append(body)
+    return {"messages": shown, "has_more": len(stored) > limit}
+
+
 MESSAGE_METHODS: dict[str, Handler] = {
     "auth.test": auth_test,
     "chat.postMessage": post_message,
@@ -154,5 +171,6 @@ MESSAGE_METHODS: dict[str, Handler] = {
     "chat.getPermalink": get_permalink,
     "conversations.open": open_conversation,
     "conversations.info": conversation_info,
+    "conversations.history": conversation_history,
     "users.info": user_info,
 }
