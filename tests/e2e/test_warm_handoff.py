@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.services.enrollment import create_enrollment_token
 from bot.standins.slack_api import FakeSlackApi
 from bot.standins.telegram.app import FakeBotApi
@@ -50,6 +52,7 @@ def test_item9_pages_the_primary_who_accepts_once_and_the_patient_hears_who_will
     assert bot.error is None
 
 
+@pytest.mark.fault
 def test_while_slack_is_down_the_patient_gets_crisis_resources_and_the_page_arrives_after(telegram, slack,
                                                                                        database_url):
     slack.down()
@@ -64,6 +67,7 @@ def test_while_slack_is_down_the_patient_gets_crisis_resources_and_the_page_arri
     assert len(slack.messages(CHANNEL)) == 1
 
 
+@pytest.mark.fault
 def test_slack_answering_429_then_500_for_a_while_delays_the_page_but_delivers_it_once(telegram, slack,
                                                                                        database_url):
     slack.fail_next("chat.postMessage", status=429, retry_after=1, times=2)
