@@ -74,8 +74,10 @@ async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | 
                                               allowed_updates=Update.ALL_TYPES)
             routes.append(webhook_route(services, application.bot, settings.telegram_webhook_secret,
                                         after=worker.handled))
+        # log_config=None: uvicorn's records go through the root logger's handler (bot.logs), not handlers of its own
         server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), host=settings.http_host,
-                                               port=settings.http_port, log_level="warning", access_log=False))
+                                               port=settings.http_port, log_level="warning", access_log=False,
+                                               log_config=None))
         serving = asyncio.create_task(server.serve()) if (slack_routes or not polling) else None
         try:
             if socket is not None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.domain import effects as fx
 from bot.flows import prompts
-from bot.flows.parsing import fold, parse_answer
+from bot.flows.parsing import fold, parse_answer, reply_number
 from bot.flows.plan import Position, completed_score, effective_answers, instruments_in_play, next_position
 from bot.flows.rules import highest_urgency, matching_rules, reason_line
 from bot.flows.state import ScreeningState
@@ -91,8 +91,9 @@ class AnsweringMixin:
         """Return the choice a typed reply picks at a fixed-choice prompt: number, label, yes or no."""
         keys = prompts.PROMPTS[name][1]
         folded = fold(text)
-        if folded.isdigit() and 1 <= int(folded) <= len(keys):
-            return keys[int(folded) - 1]
+        number = reply_number(folded)
+        if number is not None and 1 <= number <= len(keys):
+            return keys[number - 1]
         for labels in self.ctx.words.labels.values():
             for key in keys:
                 if fold(labels.get(key, "")) == folded:

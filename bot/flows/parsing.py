@@ -12,7 +12,10 @@ from bot.instruments.schema import Instrument, Item
 from bot.instruments.scoring import Answer, AnswerError, check_answer
 
 MAX_ANSWER_CHARS = 200
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Characters that change nothing a person reads: format characters (zero-width, bidi marks and isolates, soft
+# hyphen, BOM, tags), combining marks (accents after NFKD, variation selectors, the grapheme joiner) and control
+# characters other than whitespace (NUL). Inside a crisis phrase they must not hide it.
+_IGNORED_CATEGORIES = frozenset({"Cf", "Mn", "Me"})
 _NUMBER = re.compile(r"^[0-9]{1,3}$")
 
 
@@ -54,11 +57,20 @@ class Words:
 
 def fold(text: str) -> str:
     """Return text without case, accents, invisible characters, edge punctuation or extra spaces."""
-    text = _INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = "".join(c for c in text if not _ignored(c))
     text = re.sub(r"\s+", " ", text).strip()
     return text.strip(" .!¡¿,;:\"'()[]")
+
+
+def reply_number(folded: str) -> int | None:
+    """Return the number a folded reply is (one to three ASCII digits; '⓵' or the Ethiopic '፩' is not one), or None."""
+    return int(folded) if _NUMBER.fullmatch(folded) else None
+
+
+def _ignored(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category in _IGNORED_CATEGORIES or (category == "Cc" and not char.isspace())
 
 
 def contains_crisis_phrase(text: str, phrases: Iterable[str]) -> bool:
@@ -80,8 +92,8 @@ def parse_answer(inst: Instrument, item: Item, text: str, words: Words) -> Answe
     if item.multiple:
         return _parse_multiple(inst, item, text)
     folded = fold(text)
-    if _NUMBER.match(folded):
-        index = int(folded)
+    index = reply_number(folded)
+    if index is not None:
         return options[index - 1].value if 1 <= index <= len(options) else None
     for option in options:
         if folded in {fold(t) for t in option.text.values()}:

@@ -42,4 +42,4 @@ def slack_parts(settings: Settings, services: Services, after: Callable) -> Slac
                           link_for=lambda token: telegram_start(services, username, token))
     if settings.slack_app_token:  # Socket Mode: bolt skips signature checks for envelopes from the websocket
         return SlackParts(delivery, None, SlackSocket(app, settings.slack_app_token))
-    return SlackParts(delivery, slack_route(app))
+    return SlackParts(delivery, slack_route(app, settings.slack_signing_secret or ""))

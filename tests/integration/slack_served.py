@@ -22,6 +22,6 @@ def served_app(services, users) -> Iterator[FakeSlackApi]:
     with api.running():
         client = AsyncWebClient(token=api.token, base_url=api.base_url)
         bolt = build_slack_app(services, api.signing_secret, client, lambda reply: None)
-        with LoopbackServer(Starlette(routes=[slack_route(bolt)])).running() as web:
+        with LoopbackServer(Starlette(routes=[slack_route(bolt, api.signing_secret)])).running() as web:
             api.events_url = f"{web.origin}{EVENTS_PATH}"
             yield api

@@ -256,7 +256,7 @@ def slack(monkeypatch):
     with rig.api.running():
         client = AsyncWebClient(token=rig.api.token, base_url=rig.api.base_url)
         bolt = build_slack_app(rig.services, rig.api.signing_secret, client, rig.replies.append)
-        with LoopbackServer(Starlette(routes=[slack_route(bolt)])).running() as web:
+        with LoopbackServer(Starlette(routes=[slack_route(bolt, rig.api.signing_secret)])).running() as web:
             rig.api.events_url = f"{web.origin}{EVENTS_PATH}"
             sent = deliver_all_sync(rig.api)
             rig.ts = sent.message_id

@@ -27,8 +27,11 @@ def webhook_route(services: Services, bot: Bot, secret: str, after: Callable[[Ha
         if not expected or not hmac.compare_digest(given, expected):
             return Response(status_code=401)
         try:
-            update = Update.de_json(json.loads(await request.body()), bot)
-        except (ValueError, TypeError, KeyError):
+            data = json.loads(await request.body())
+            update = Update.de_json(data, bot) if isinstance(data, dict) else None
+        except (ValueError, TypeError, KeyError, AttributeError):  # not an update, even from Telegram
+            update = None
+        if update is None:
             return Response(status_code=400)
         await process_update(services, update, after)
         return Response(status_code=200)
