@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from bot.adapters.slack.inbound import typed
 from bot.services.handle import Services
 from bot.services.oncall_command import oncall_command
 
@@ -27,7 +28,7 @@ def register_commands(app: AsyncApp, services: Services, after: Callable) -> Non
     @app.command("/oncall")
     async def on_oncall(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        user, text = body.get("user_id") or "", body.get("text") or ""
+        user, text = body.get("user_id") or "", typed(body.get("text") or "")
         try:
             reply = await asyncio.to_thread(oncall_command, services, user, text, command_key(body))
         except Exception as exc:  # acked already: log the class only, never the text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.adapters.slack.inbound import typed
 from bot.services.consult import NOTE_LIMIT, REASON_LIMIT, URGENCIES, ConsultForm
 
 CALLBACK_ID = "consult"
@@ -55,11 +56,11 @@ def consult_view(clinics: list[tuple[str, str]], render) -> dict[str, Any]:
 def _value(values: dict[str, Any], block_id: str) -> Any:
     element = (values.get(block_id) or {}).get(VALUE) or {}
     kind = element.get("type")
-    if kind in ("static_select", "radio_buttons"):
-        return (element.get("selected_option") or {}).get("value")
     if kind == "checkboxes":
         return bool(element.get("selected_options"))
-    return element.get("value")
+    chosen = (element.get("selected_option") or {}) if kind in ("static_select", "radio_buttons") else element
+    value = chosen.get("value")
+    return typed(value) if isinstance(value, str) else value
 
 
 def consult_form(view: dict[str, Any]) -> ConsultForm:

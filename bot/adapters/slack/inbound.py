@@ -15,8 +15,15 @@ def action_key(message_ts: str, action_ts: str, user_id: str) -> str:
     return f"{PLATFORM}:action:{message_ts}:{action_ts}:{user_id}"
 
 
+def typed(text: str) -> str:
+    """Return text a person sent without control characters (PostgreSQL refuses NUL), keeping line breaks and tabs."""
+    return "".join(c for c in text if c >= " " or c in "\n\t")
+
+
 def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    if not isinstance(value, str):
+        return None
+    return typed(value) or None
 
 
 def clinician_action(body: dict[str, Any]) -> ClinicianAction | None:

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.commands import tell
+from bot.adapters.slack.inbound import typed
 from bot.adapters.trend_chart import trend_png
 from bot.services.care_start import START_WORD, care_start_note
 from bot.services.handle import Services
@@ -27,7 +28,7 @@ def register_registry(app: AsyncApp, services: Services) -> None:
     async def on_registry(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         user = body.get("user_id") or ""
-        text = body.get("text") or ""
+        text = typed(body.get("text") or "")
         try:
             word, _, rest = text.strip().partition(" ")
             if word.lower() == START_WORD:
