@@ -11,12 +11,14 @@ from bot.cli.enroll import enroll
 from bot.cli.registry import registry_command
 from bot.cli.report import report
 from bot.cli.run import run
+from bot.cli.sandbox import sandbox
 from bot.cli.score import score_command
 
 app = typer.Typer(help="CareBridge: behavioral health screening and warm handoffs.", no_args_is_help=True)
 app.add_typer(instruments.app, name="instruments")
 app.command("score")(score_command)
 app.command("demo")(demo)
+app.command("sandbox")(sandbox)
 app.command("chat")(chat)
 app.command("run")(run)
 app.command("enroll")(enroll)
