@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 from collections.abc import Iterator
 
 from bot.config import Settings
 from bot.sandbox.day import ClinicDay
-from bot.standins.server import LoopbackServer, check_loopback
+from bot.standins.server import LoopbackServer, check_loopback, in_thread
 
 log = logging.getLogger(__name__)
 THREAD_SECONDS = 60  # how long starting or stopping everything may take when run from a thread
@@ -80,28 +79,6 @@ class Sandbox:
     @contextlib.contextmanager
     def running(self) -> Iterator[Sandbox]:
         """Run the sandbox in a background thread with its own event loop for the duration of the block."""
-        ready, failed = threading.Event(), []
-        holder: dict = {}
-
-        async def main() -> None:
-            holder["loop"], holder["done"] = asyncio.get_running_loop(), asyncio.Event()
-            try:
-                await self.start()
-            except BaseException as exc:  # handed to the calling thread
-                failed.append(exc)
-                ready.set()
-                return
-            ready.set()
-            await holder["done"].wait()
-            await self.stop()
-
-        thread = threading.Thread(target=asyncio.run, args=(main(),), name="CareBridgeSandbox", daemon=True)
-        thread.start()
-        if not ready.wait(THREAD_SECONDS) or failed:
-            thread.join(timeout=THREAD_SECONDS)
-            raise RuntimeError(f"the sandbox did not start: {failed[0] if failed else 'timed out'}")
-        try:
+        with in_thread(self.start, self.stop, "the sandbox", timeout=THREAD_SECONDS):
             yield self
-        finally:
-            holder["loop"].call_soon_threadsafe(holder["done"].set)
-            thread.join(timeout=THREAD_SECONDS)
+

@@ -7,11 +7,43 @@ import contextlib
 import ipaddress
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import uvicorn
 
+
+
+@contextlib.contextmanager
+def in_thread(start: Callable[[], Awaitable[object]], stop: Callable[[], Awaitable[object]], name: str,
+              timeout: float) -> Iterator[None]:
+    """Run start() in a new thread's event loop, keep the loop for the block, then run stop() there."""
+    ready, errors = threading.Event(), []
+    holder: dict[str, Any] = {}
+
+    async def main() -> None:
+        holder["loop"], holder["done"] = asyncio.get_running_loop(), asyncio.Event()
+        try:
+            await start()
+        except BaseException as exc:  # handed to the calling thread
+            errors.append(exc)
+            ready.set()
+            return
+        ready.set()
+        await holder["done"].wait()
+        await stop()
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), name=name, daemon=True)
+    thread.start()
+    if not ready.wait(timeout) or errors:
+        thread.join(timeout=timeout)
+        reason = errors[0] if errors else "timed out"
+        raise RuntimeError(f"{name} did not start: {reason}") from (errors[0] if errors else None)
+    try:
+        yield
+    finally:
+        holder["loop"].call_soon_threadsafe(holder["done"].set)
+        thread.join(timeout=timeout)
 
 
 def check_loopback(host: str) -> str:
@@ -91,30 +123,8 @@ class LoopbackServer:
     @contextlib.contextmanager
     def running(self) -> Iterator[Any]:
         """Serve from a background thread with its own event loop for the duration of the block."""
-        ready, errors = threading.Event(), []
-        holder: dict[str, Any] = {}
-
-        async def serve() -> None:
-            holder["loop"], holder["done"] = asyncio.get_running_loop(), asyncio.Event()
-            try:
-                await self.start()
-            except BaseException as exc:  # handed to the calling thread
-                errors.append(exc)
-                ready.set()
-                return
-            ready.set()
-            await holder["done"].wait()
-            await self.stop()
-
-        thread = threading.Thread(target=asyncio.run, args=(serve(),), name=self.name, daemon=True)
-        thread.start()
-        if not ready.wait(timeout=10) or errors:
-            raise RuntimeError(f"{self.name} did not start") from (errors[0] if errors else None)
-        try:
+        with in_thread(self.start, self.stop, self.name, timeout=10):
             yield self
-        finally:
-            holder["loop"].call_soon_threadsafe(holder["done"].set)
-            thread.join(timeout=10)
 
     async def __aenter__(self) -> Any:
         """Start serving in the running loop."""
