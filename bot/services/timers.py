@@ -7,12 +7,13 @@ from bot.services.handle import Handled, Services, handle
 from bot.services.handoffs import escalate_handoff
 
 ESCALATE = "escalate"
+BATCH = 200  # timers claimed at a time: a fan-out of check-ins is fired and delivered in slices
 
 
-def fire_timers(services: Services) -> list[Handled]:
-    """Handle every timer due now; return how each applied one went (with the messages it queued)."""
+def fire_timers(services: Services, limit: int = BATCH) -> list[Handled]:
+    """Claim and handle up to `limit` timers due now; return how each applied one went (with its messages)."""
     applied = []
-    for timer_id, kind in services.store.due_timer_ids(services.now()):
+    for timer_id, kind in services.store.claim_due_timers(services.now(), limit):
         if kind == ESCALATE:
             reply = escalate_handoff(services, timer_id)
             handled = Handled(reply.status, queued=reply.queued)
@@ -26,4 +27,7 @@ def fire_timers(services: Services) -> list[Handled]:
 
 def fire_due_timers(services: Services) -> int:
     """Handle every timer due now; return how many were applied."""
-    return len(fire_timers(services))
+    fired = 0
+    while batch := fire_timers(services):
+        fired += len(batch)
+    return fired

@@ -145,6 +145,7 @@ class Timer(SQLModel, table=True):
     due_at: datetime = moment(index=True)
     fired_at: datetime | None = moment(default=None)
     cancelled: bool = False
+    claimed_until: datetime | None = moment(default=None)  # a worker is firing it; others leave it until then
 
 
 class Outbox(SQLModel, table=True):
@@ -180,3 +181,20 @@ class AuditLog(SQLModel, table=True):
     action: str
     patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class DeliveryLease(SQLModel, table=True):
+    """One worker's right, until a moment of the database's clock, to deliver to one chat (PostgreSQL)."""
+
+    platform: str = Field(primary_key=True)
+    recipient: str = Field(primary_key=True)
+    holder: str
+    until: datetime = moment()
+
+
+class RateBucket(SQLModel, table=True):
+    """A send rate shared by every worker: tokens left at a moment of the database's clock (PostgreSQL)."""
+
+    name: str = Field(primary_key=True)
+    tokens: float
+    updated_at: datetime = moment()

@@ -48,7 +48,7 @@ class Statements:
             update(TIMER)
             .where(TIMER.c.patient_id == bindparam("b_patient_id"), TIMER.c.screening_id == bindparam("b_screening_id"),
                    TIMER.c.kind == bindparam("b_kind"))
-            .values(due_at=bindparam("b_due_at"), fired_at=None, cancelled=False)
+            .values(due_at=bindparam("b_due_at"), fired_at=None, cancelled=False, claimed_until=None)
         )
         self.add_timer = insert(TIMER).values(kind=bindparam("b_kind"), patient_id=bindparam("b_patient_id"),
                                               screening_id=bindparam("b_screening_id"), due_at=bindparam("b_due_at"),

@@ -22,7 +22,8 @@ from bot.store.handoffs import SqlHandoffs
 from bot.store.intake import SqlIntake
 from bot.store.oncall import SqlOnCall
 from bot.store.outbox import SqlOutbox
-from bot.store.tables import ANSWER, CHAT_LINK, CLINIC, CONVERSATION, PATIENT, SCREENING, TIMER, Statements
+from bot.store.tables import ANSWER, CHAT_LINK, CLINIC, CONVERSATION, PATIENT, SCREENING, Statements
+from bot.store.timers import claim_due_timers
 from bot.store.writer import EffectWriter
 
 _PATIENT_COLUMNS = (
@@ -239,12 +240,6 @@ class SqlStore:
         """Record that an outbox row was delivered."""
         self.outbox.mark_sent(message_id, now)
 
-    def due_timer_ids(self, now: datetime) -> list[tuple[int, str]]:
-        """Return (id, kind) of timers due at or before now, soonest first."""
-        with self.engine.connect() as conn:
-            query = (
-                select(TIMER.c.id, TIMER.c.kind)
-                .where(TIMER.c.due_at <= now, TIMER.c.fired_at.is_(None), TIMER.c.cancelled.is_(False))
-                .order_by(TIMER.c.due_at, TIMER.c.id)
-            )
-            return [(row.id, row.kind) for row in conn.execute(query)]
+    def claim_due_timers(self, now: datetime, limit: int) -> list[tuple[int, str]]:
+        """Claim up to `limit` timers due at or before now, soonest first; other workers skip them for a while."""
+        return claim_due_timers(self.engine, now, limit)

@@ -14,6 +14,7 @@ from aiolimiter import AsyncLimiter
 from bot.services.ports import OutboundMessage
 from bot.store.outbox import SqlOutbox
 from bot.worker.pending import PendingRows
+from bot.worker.sharing import RENEW_SECONDS, Claims, LocalPace, SharedPace, WholeOutbox, seconds_to_capacity
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300
@@ -22,7 +23,6 @@ REMEMBERED_QUESTIONS = 20_000
 # restart (at least once, never lost); answers are not affected, they commit before anything is sent.
 RECORD_SECONDS = 0.2
 RECORD_BATCH = 200
-RESCAN_SECONDS = 5.0  # rows this process commits are offered at once; the scan finds everyone else's
 EDIT_KINDS = ("answered", "page_update", "thread")  # rows about an earlier message: the one with the same ref
 
 
@@ -36,13 +36,6 @@ class RateLimits:
     per_chat_burst: int = 2
 
 
-def _seconds_to_capacity(limiter: AsyncLimiter) -> float:
-    """Return how long until a full limiter can take one more (its bucket leaks at max_rate per time_period)."""
-    rate = limiter.max_rate / limiter.time_period
-    level = getattr(limiter, "_level", limiter.max_rate)  # aiolimiter's current fill; if it is renamed, wait a whole slot
-    return max(0.0, level + 1 - limiter.max_rate) / rate
-
-
 class Sender(Protocol):
     """A platform's delivery adapter."""
 
@@ -53,18 +46,20 @@ class DeliveryWorker:
     """Send what the outbox holds for one platform, from a queue in memory fed by offers and outbox scans."""
 
     def __init__(self, outbox: SqlOutbox, platform: str, sender: Sender, clock: Callable[[], datetime],
-                 limits: RateLimits = RateLimits(), rescan_seconds: float = RESCAN_SECONDS):
+                 limits: RateLimits = RateLimits(), rescan_seconds: float | None = None,
+                 sharing: tuple[Claims, LocalPace | SharedPace] | None = None):
         self.outbox = outbox
         self.platform = platform
         self.sender = sender
         self.clock = clock
         self.limits = limits
-        self.rescan_seconds = rescan_seconds
+        self.claims, self.pace = sharing or (WholeOutbox(outbox), LocalPace(limits.global_per_second, limits.global_burst))
+        self.rescan_seconds = self.claims.rescan_seconds if rescan_seconds is None else rescan_seconds
         self.rows = PendingRows()
-        self._global = AsyncLimiter(limits.global_burst, limits.global_burst / limits.global_per_second)
         self._chats: dict[str, AsyncLimiter] = {}
         self._delivered: dict[tuple[str, str], tuple[str, str]] = {}
         self._rescan_at: float | None = None  # loop time of the next outbox scan; None: on the next pass
+        self._renew_at = 0.0  # loop time at which the leases of chats with queued rows are extended
         self._unrecorded: list[tuple[int, str | None]] = []  # delivered rows not yet marked sent in the outbox
         self._record_by: float | None = None  # loop time by which they are
 
@@ -80,14 +75,24 @@ class DeliveryWorker:
             self._rescan_at = None
             return
         for message in messages:
-            if message.platform == self.platform:
+            if message.platform != self.platform:
+                continue
+            if self.claims.holds(message.recipient):
                 self.rows.add(message)
+            else:
+                self._rescan_at = None  # another worker may hold the chat: ask the outbox
 
     def _rescan(self) -> None:
-        """Queue the outbox's pending rows this worker does not know (other writers, restarts, retries)."""
-        new = [row_id for row_id in self.outbox.pending_ids(self.platform) if self.rows.is_new(row_id)]
-        for message in self.outbox.messages(new):
+        """Queue the pending rows this worker may send and does not know (other writers, restarts, retries)."""
+        for message in self.claims.scan(self.platform, self.rows.is_new, len(self.rows)):
             self.rows.add(message)
+
+    def _renew(self, loop_now: float) -> None:
+        """Extend the leases of chats with rows queued; forget the chats another worker has taken over."""
+        self._renew_at = loop_now + RENEW_SECONDS
+        chats = set(self.rows.chats())
+        for chat in chats - self.claims.renew(self.platform, chats):
+            self.rows.forget_chat(chat)
 
     async def run_once(self) -> int:
         """Send every row that may go now; return how many were attempted."""
@@ -97,32 +102,46 @@ class DeliveryWorker:
         if self._rescan_at is None or loop_now >= self._rescan_at:
             self._rescan_at = loop_now + self.rescan_seconds
             self._rescan()
+        if loop_now >= self._renew_at:
+            self._renew(loop_now)
         self.rows.release(now, loop_now)
-        chosen: dict[str, list[OutboundMessage]] = {}
-        while self._global.has_capacity():
+        picked = self._pick(now, loop_now)
+        if not picked:
+            return 0
+        allowed = await self.pace.take(len(picked))
+        for message in picked[allowed:]:
+            self.rows.put_back(message)  # the overall limit is reached: next time
+        picked = picked[:allowed]
+        for message in picked:
+            await self._chat_limiter(message.recipient).acquire()
+        results = await asyncio.gather(*(self._send_in_order([message]) for message in picked))
+        self._settle([pair for chat in results for pair in chat])
+        return len(picked)
+
+    def _pick(self, now: datetime, loop_now: float) -> list[OutboundMessage]:
+        """Take the most urgent rows that may go now, one per chat (a chat's next row goes on the next pass)."""
+        picked: list[OutboundMessage] = []
+        while len(picked) < self.pace.batch:
             message = self.rows.next_ready(now)
             if message is None:
                 break
             chat = self._chat_limiter(message.recipient)
-            if not chat.has_capacity():
-                self.rows.park(message.recipient, loop_now + _seconds_to_capacity(chat))
-                continue
-            await self._global.acquire()
-            await chat.acquire()
-            self.rows.take(message)
-            chosen.setdefault(message.recipient, []).append(message)
-        if not chosen:
-            return 0
-        results = await asyncio.gather(*(self._send_in_order(chat) for chat in chosen.values()))
-        self._settle([pair for chat in results for pair in chat])
-        return sum(len(chat) for chat in chosen.values())
+            if not self.claims.holds(message.recipient):
+                self.rows.forget_chat(message.recipient)  # our lease may have run out: the outbox decides again
+            elif not chat.has_capacity():
+                self.rows.park(message.recipient, loop_now + seconds_to_capacity(chat))
+            else:
+                self.rows.take(message)
+                self.rows.park(message.recipient, loop_now)
+                picked.append(message)
+        return picked
 
     def seconds_to_next(self) -> float | None:
         """Return how long until a queued row may go (None: nothing is queued)."""
         loop_now = asyncio.get_running_loop().time()
         wait = self.rows.seconds_to_next(self.clock(), loop_now)
-        if wait == 0.0:
-            wait = 1 / self.limits.global_per_second  # rows are ready: the overall limit holds them back
+        if wait == 0.0:  # rows are ready: the overall limit holds them back
+            wait = max(1 / self.limits.global_per_second, self.pace.seconds_to_capacity())
         if self._record_by is not None:
             wait = min(wait if wait is not None else RECORD_SECONDS, max(0.0, self._record_by - loop_now))
         return wait
@@ -190,6 +209,11 @@ class DeliveryWorker:
         if self._unrecorded or retries or failed or unreachable:
             self.outbox.settle(self.clock(), self._unrecorded, retries or [], failed or [], unreachable or [])
         self._unrecorded, self._record_by = [], None
+
+    def close(self) -> None:
+        """Record what was delivered and give up this worker's chats (a clean stop)."""
+        self.record()
+        self.claims.release(self.platform)
 
     def _remember(self, message: OutboundMessage, message_id: str) -> None:
         """Keep recent questions' message ids so that marking them answered needs no query."""

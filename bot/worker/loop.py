@@ -55,11 +55,12 @@ class Worker:
                 task.cancel()
             await asyncio.gather(*tasks, stopped, return_exceptions=True)
             for delivery in self.deliveries:
-                delivery.record()
+                delivery.close()
 
     async def _timers(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            await self.fire_timers()
+            while await self.fire_timers() and not stop.is_set():
+                pass  # a batch fired: more may be due (a fan-out of check-ins)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(TIMER_SECONDS):
                     await stop.wait()

@@ -118,6 +118,16 @@ class PendingRows:
             self.settled(message)
         return dropped
 
+    def forget_chat(self, chat: str) -> None:
+        """Remove a chat's queued rows without settling them (another worker sends them, or a later scan)."""
+        for _, row_id, _ in self._chats.pop(chat, []):
+            self._known.discard(row_id)
+        self._waiting.pop(chat, None)
+
+    def chats(self) -> list[str]:
+        """Return the chats with rows queued."""
+        return list(self._chats)
+
     def seconds_to_next(self, now: datetime, loop_now: float) -> float | None:
         """Return how long until a held or parked chat may send again (0 if one may now; None if none waits)."""
         if self._ready:

@@ -16,6 +16,7 @@ from bot.adapters.slack.socket import SlackSocket
 from bot.config import Settings
 from bot.services.handle import Services
 from bot.worker.delivery import DeliveryWorker, RateLimits
+from bot.worker.sharing import sharing
 
 # Slack allows about one message a second per channel; the workspace-wide pace is far above a clinic's pages.
 SLACK_LIMITS = RateLimits(global_per_second=20, global_burst=10, per_chat_per_second=1, per_chat_burst=3)
@@ -30,13 +31,15 @@ class SlackParts:
     socket: SlackSocket | None = None
 
 
-def slack_parts(settings: Settings, services: Services, after: Callable) -> SlackParts | None:
+def slack_parts(settings: Settings, services: Services, after: Callable, holder: str | None = None) -> SlackParts | None:
     """Return the Slack parts, or None when SLACK_BOT_TOKEN is not set (pages then wait in the outbox)."""
     if not settings.slack_bot_token:
         return None  # run's check_settings refuses a token without its signing secret or app token
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10,
                             retry_handlers=[AsyncConnectionErrorRetryHandler()])
-    delivery = DeliveryWorker(services.store.outbox, "slack", SlackSender(client), services.clock, SLACK_LIMITS)
+    outbox, limits = services.store.outbox, SLACK_LIMITS
+    delivery = DeliveryWorker(outbox, "slack", SlackSender(client), services.clock, limits,
+                              sharing=sharing(outbox, "slack", limits.global_per_second, limits.global_burst, holder))
     username = settings.telegram_bot_username
     app = build_slack_app(services, settings.slack_signing_secret or "", client, after,
                           link_for=lambda token: telegram_start(services, username, token))

@@ -42,8 +42,8 @@ def test_from_empty_the_schema_is_exactly_the_models(empty_engine):
     assert differences == []
 
 
-# revision -> a handoffrequest column the next revision adds (gone again after downgrading to that revision)
-ADDED_AFTER = {"0001": "rung", "0002": "in_room", "0003": "care_started_at"}
+# revision -> a handoffrequest, patient or timer column the next revision adds (gone again after downgrading to that revision)
+ADDED_AFTER = {"0001": "rung", "0002": "in_room", "0003": "care_started_at", "0004": "claimed_until"}
 
 
 @pytest.mark.parametrize("start", sorted(ADDED_AFTER))
@@ -69,6 +69,7 @@ def test_from_each_earlier_revision_with_data_to_head_and_back(empty_engine, sta
     with empty_engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, start)
-    columns = {c["name"] for table in ("handoffrequest", "patient") for c in inspect(empty_engine).get_columns(table)}
+    columns = {c["name"] for table in ("handoffrequest", "patient", "timer") for c in inspect(empty_engine).get_columns(table)}
     assert ADDED_AFTER[start] not in columns and "ref" in columns
     assert ("oncall" in inspect(empty_engine).get_table_names()) == (start >= "0003")
+    assert ("deliverylease" in inspect(empty_engine).get_table_names()) == (start >= "0005")
