@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     carebridge_config: Path | None = None
     instruments_dir: Path = Field(default_factory=lambda: data_dir("instruments"), alias="CAREBRIDGE_INSTRUMENTS_DIR")
     messages_dir: Path = Field(default_factory=lambda: data_dir("messages"), alias="CAREBRIDGE_MESSAGES_DIR")
+    log_format: str = Field(default="json", alias="CAREBRIDGE_LOG_FORMAT")  # json (one object a line) | text
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        """Accept json or text, in any case."""
+        chosen = value.strip().lower()
+        if chosen not in ("json", "text"):
+            raise ValueError(f"CAREBRIDGE_LOG_FORMAT must be json or text, not {value!r}")
+        return chosen
 
 
 @lru_cache(maxsize=1)

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from bot.config import Settings
+from bot.metrics import healthz_route, metrics_route
 from bot.services.handle import Services
 
 
@@ -31,4 +31,4 @@ async def http_server(settings: Settings, routes: list[Route]) -> AsyncIterator[
 
 def common_routes(services: Services) -> list[Route]:
     """Return the routes every serving process has: /healthz and /metrics."""
-    return [Route("/healthz", lambda _request: PlainTextResponse("ok"))]
+    return [healthz_route(), metrics_route(services.store, services.clock)]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import Iterable
-from typing import TextIO
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from pythonjsonlogger.json import JsonFormatter
 
 # These libraries log request and response bodies (message text, page text, slash command text, a refused
 # request's whole body) below WARNING: never below WARNING here. Their loggers' own levels are not enough:
@@ -17,6 +21,11 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 REDACTED = "<redacted>"
 # Credentials recognisable by their shape: Telegram bot tokens (also inside /bot<token>/ URLs) and Slack tokens.
 TOKEN_PATTERNS = (re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}"), re.compile(r"\bx(?:ox[abposre]|app)-[A-Za-z0-9-]{8,}"))
+# The only extra= fields written, in either format: names of codes, ids and counts, never of free text. A field not
+# listed here (extra={"text": ...}) is dropped.
+EXTRAS = ("event_key", "outbox_id", "kind", "platform", "status", "reason", "error", "worker", "mode", "port",
+          "revision", "count", "seconds")
+FORMATS = ("json", "text")
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
@@ -63,6 +72,48 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+def allowed_extras(record: logging.LogRecord) -> dict[str, Any]:
+    """Return the record's allowlisted extra= fields, in EXTRAS order."""
+    return {name: record.__dict__[name] for name in EXTRAS if name in record.__dict__}
+
+
+def _text_value(value: Any) -> str:
+    text = str(value)
+    return text if text and not re.search(r'[\s"=]', text) else json.dumps(text)
+
+
+class TextLines(logging.Formatter):
+    """Format a record as one text line: time, level, logger, message, then the allowlisted extras as key=value."""
+
+    def __init__(self) -> None:
+        super().__init__(FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        pairs = "".join(f" {name}={_text_value(value)}" for name, value in allowed_extras(record).items())
+        return super().formatMessage(record) + pairs
+
+
+class JsonLines(JsonFormatter):
+    """Format a record as one JSON object: time, level, logger, message, the allowlisted extras, any traceback."""
+
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
+        log_data.update(time=datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+                        level=record.levelname, logger=record.name, message=record.message)
+        log_data.update(allowed_extras(record))
+        # The traceback as RedactSecrets left it (exc_text), not formatted again from exc_info.
+        if record.exc_text or record.exc_info:
+            log_data["exc_info"] = record.exc_text or self.formatException(record.exc_info)
+        if record.stack_info:
+            log_data["stack_info"] = self.formatStack(record.stack_info)
+
+
+def formatter(log_format: str) -> logging.Formatter:
+    """Return the formatter of a log format (json or text)."""
+    if log_format not in FORMATS:
+        raise ValueError(f"log format must be one of {', '.join(FORMATS)}, not {log_format!r}")
+    return JsonLines() if log_format == "json" else TextLines()
+
+
 def secrets_from_settings() -> list[str | None]:
     """Return the credentials of the current settings (tokens and signing secrets)."""
     from bot.config import settings
@@ -73,14 +124,19 @@ def secrets_from_settings() -> list[str | None]:
 
 
 def configure_logging(level: int = logging.INFO, stream: TextIO | None = None,
-                      secrets: Iterable[str | None] | None = None) -> logging.Handler:
-    """Log to stderr (or stream) with timestamps; bodies and credentials never reach the log; return the handler."""
+                      secrets: Iterable[str | None] | None = None, log_format: str | None = None) -> logging.Handler:
+    """Log to stderr (or stream) as JSON or text lines; bodies, credentials and free text never reach the log."""
+    if log_format is None:
+        from bot.config import settings
+
+        log_format = settings().log_format
+    chosen = formatter(log_format)
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "carebridge", False)]:
         root.removeHandler(old)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.carebridge = True
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(chosen)
     handler.addFilter(QuietLibraries())
     handler.addFilter(RedactSecrets(secrets_from_settings() if secrets is None else secrets))
     root.addHandler(handler)

@@ -28,7 +28,7 @@ def sandbox(
         host = check_loopback(host)
     except ValueError:
         fail(f"the sandbox serves loopback addresses only (127.0.0.1, ::1, localhost), not {host!r}")
-    configure_logging(logging.WARNING)
+    configure_logging(logging.WARNING, log_format="text")  # a person reads this terminal
     try:
         box = Sandbox(settings(), host=host, port=port)
     except OSError as exc:

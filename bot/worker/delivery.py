@@ -11,6 +11,7 @@ from typing import Protocol
 
 from aiolimiter import AsyncLimiter
 
+from bot.metrics import count_delivery
 from bot.services.ports import OutboundMessage
 from bot.store.outbox import SqlOutbox
 from bot.worker.pending import PendingRows
@@ -198,6 +199,8 @@ class DeliveryWorker:
                 log.warning("delivery failed for good", extra={"outbox_id": message.id, "reason": outcome.reason})
                 failed.append(message.id)
                 self.rows.settled(message)
+        for outcome, rows in (("sent", sent), ("retry", retries), ("failed", failed), ("unreachable", unreachable)):
+            count_delivery(self.platform, outcome, len(rows))
         self._unrecorded.extend(sent)
         if retries or failed or unreachable or len(self._unrecorded) >= RECORD_BATCH:
             self.record(retries, failed, unreachable)

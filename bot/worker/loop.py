@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterable
 
+from bot.metrics import count_timers
 from bot.services.handle import Handled, Services
 from bot.services.ports import OutboundMessage
 from bot.services.timers import fire_timers
@@ -38,6 +39,7 @@ class Worker:
     async def fire_timers(self) -> int:
         """Fire the timers due now and hand their messages to the deliveries; return how many fired."""
         applied = await asyncio.to_thread(fire_timers, self.services)
+        count_timers(len(applied))
         for handled in applied:
             self.handled(handled)
         return len(applied)

@@ -30,6 +30,7 @@ SLASH_TEXT = "OPHELIA-RASMUSSEN-DOB-1961"  # what a clinician typed after /regis
 MRN = "MRN-5150-QX"
 CHAT, CHANNEL = 6660001, "C0TEAMBH"
 LEAKED_BY_MODE = {"webhook": {"webhook secret"}, "polling": {"free text", "enrollment token", "crisis words"}}
+FORMAT_BY_MODE = {"webhook": "json", "polling": "text"}  # each log format runs a whole day once
 
 
 class Raw(logging.Handler):
@@ -44,14 +45,14 @@ class Raw(logging.Handler):
 
 
 @contextmanager
-def production_logging(stream: io.StringIO) -> Iterator[Raw]:
+def production_logging(stream: io.StringIO, log_format: str = "text") -> Iterator[Raw]:
     """configure_logging at DEBUG with the bot's secrets, the chatty libraries turned up too; restore afterwards."""
     root, manager = logging.getLogger(), logging.Logger.manager
     levels = {name: lg.level for name, lg in manager.loggerDict.items() if isinstance(lg, logging.Logger)}
     root_level, raw = root.level, Raw()
     root.handlers.insert(0, raw)
     handler = configure_logging(logging.DEBUG, stream=stream,
-                                secrets=[BOT_TOKEN, WEBHOOK_SECRET, SLACK_TOKEN, SIGNING_SECRET])
+                                secrets=[BOT_TOKEN, WEBHOOK_SECRET, SLACK_TOKEN, SIGNING_SECRET], log_format=log_format)
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.DEBUG)
     try:
@@ -63,6 +64,13 @@ def production_logging(stream: io.StringIO) -> Iterator[Raw]:
         for name, lg in manager.loggerDict.items():
             if isinstance(lg, logging.Logger):
                 lg.setLevel(levels.get(name, logging.NOTSET))
+
+
+def wrote_at(written: str, log_format: str, level: str, logger: str) -> bool:
+    """Say whether a line of this level and logger was written (every JSON line must parse)."""
+    if log_format == "json":
+        return (level, logger) in {(line["level"], line["logger"]) for line in map(json.loads, written.splitlines())}
+    return f" {level} {logger} " in written
 
 
 def free_port() -> int:
@@ -108,7 +116,7 @@ def a_day_at_the_clinic(database_url: str, mode: str) -> str:
 @pytest.mark.parametrize("mode", ["webhook", "polling"])
 def test_production_logs_carry_no_secret_token_free_text_or_answer(database_url, mode):
     stream = io.StringIO()
-    with production_logging(stream) as raw:
+    with production_logging(stream, FORMAT_BY_MODE[mode]) as raw:
         token = a_day_at_the_clinic(database_url, mode)
         # After the bot's own HTTP server ran, uvicorn's records still go through the CareBridge handler.
         logging.getLogger("uvicorn.error").error("Exception in ASGI application at /bot%s/getMe", BOT_TOKEN)
@@ -118,7 +126,7 @@ def test_production_logs_carry_no_secret_token_free_text_or_answer(database_url,
                  "signing secret": SIGNING_SECRET, "webhook secret": WEBHOOK_SECRET, "enrollment token": token,
                  "free text": FREE_TEXT, "answer": ANSWERS[0], "other answer": ANSWERS[1], "crisis words": "kill myself",
                  "slash text": SLASH_TEXT, "MRN": MRN}
-    assert " DEBUG asyncio " in written  # the log is written, at DEBUG (on either database)
+    assert wrote_at(written, FORMAT_BY_MODE[mode], "DEBUG", "asyncio")  # the log is written, at DEBUG (either database)
     assert [name for name, value in sensitive.items() if value in written] == []
     own = [(name, text) for name, text in raw.seen if name == "bot" or name.startswith("bot.")]
     assert [(name, what) for name, text in own for what, value in sensitive.items() if value in text] == []
@@ -127,9 +135,10 @@ def test_production_logs_carry_no_secret_token_free_text_or_answer(database_url,
     assert {"bot token", "answer", "slash text"} | LEAKED_BY_MODE[mode] <= leaked
 
 
-def test_a_library_logging_below_warning_is_dropped_whatever_level_it_was_given():
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_a_library_logging_below_warning_is_dropped_whatever_level_it_was_given(log_format):
     stream = io.StringIO()
-    with production_logging(stream):
+    with production_logging(stream, log_format):
         bolt = logging.getLogger("slack_bolt.RequestVerification")
         bolt.setLevel(logging.INFO)  # what bolt does: its loggers take the root logger's level when created
         bolt.info("Invalid request signature detected (body: text=%s)", SLASH_TEXT)

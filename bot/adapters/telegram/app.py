@@ -12,6 +12,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bot.adapters.telegram.aiohttp_request import AiohttpRequest
 from bot.adapters.telegram.inbound import event_from_update
 from bot.flows.parsing import Words
+from bot.metrics import count_event
 from bot.services.handle import Handled, Services, handle
 
 
@@ -26,6 +27,7 @@ async def process_update(services: Services, update: Update,
     if event is None:
         return None
     handled = await asyncio.to_thread(handle, services, event)
+    count_event("telegram", handled.status)
     after(handled)
     if update.callback_query is not None:
         try:

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from telegram import Bot, Update
 
 from bot.adapters.telegram.app import process_update
+from bot.metrics import count_event
 from bot.services.handle import Handled, Services
 
 WEBHOOK_PATH = "/telegram/webhook"
@@ -25,6 +26,7 @@ def webhook_route(services: Services, bot: Bot, secret: str, after: Callable[[Ha
     async def receive(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
         if not expected or not hmac.compare_digest(given, expected):
+            count_event("telegram", "refused")
             return Response(status_code=401)
         try:
             data = json.loads(await request.body())
@@ -32,6 +34,7 @@ def webhook_route(services: Services, bot: Bot, secret: str, after: Callable[[Ha
         except (ValueError, TypeError, KeyError, AttributeError):  # not an update, even from Telegram
             update = None
         if update is None:
+            count_event("telegram", "malformed")
             return Response(status_code=400)
         await process_update(services, update, after)
         return Response(status_code=200)
