@@ -10,7 +10,7 @@ from bot.cli.demo import demo
 from bot.cli.enroll import enroll
 from bot.cli.registry import registry_command
 from bot.cli.report import report
-from bot.cli.run import run
+from bot.cli.run import run, serve, worker
 from bot.cli.sandbox import sandbox
 from bot.cli.score import score_command
 
@@ -21,6 +21,8 @@ app.command("demo")(demo)
 app.command("sandbox")(sandbox)
 app.command("chat")(chat)
 app.command("run")(run)
+app.command("serve")(serve)
+app.command("worker")(worker)
 app.command("enroll")(enroll)
 app.command("registry")(registry_command)
 app.command("report")(report)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from bot.services.enrollment import create_enrollment_token
 from bot.standins.slack import FakeSlackApi
 from bot.standins.telegram.app import FakeBotApi
 from bot.store.tables import ANSWER, CHAT_LINK, HANDOFF, OUTBOX, PATIENT, SCREENING
+from tests.fault.patients import EXPECTED, Patients, free_port
 from tests.store_fixtures import FIXTURES
 
 pytestmark = pytest.mark.fault
@@ -27,48 +27,6 @@ CAREBRIDGE = str(Path(sys.executable).with_name("carebridge"))
 CHANNEL = "C0TEAMBH"
 PATIENTS = [9001 + n for n in range(6)]
 KILLS = 6  # at random moments, and once more while the first page is being posted
-# The plan every patient follows: PHQ-2 2, 2 (positive), PHQ-9 items 3-8 at 2, item 9 "Not at all", difficulty 1:
-# PHQ-9 of 16, which offers a talk with the team; each patient says yes, which pages the team.
-EXPECTED = {("phq2", "q1"): 2, ("phq2", "q2"): 2, **{("phq9", f"q{n}"): 2 for n in range(3, 9)},
-            ("phq9", "q9"): 0, ("phq9", "difficulty"): 1}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def choose(message) -> str:
-    """Return the callback data a patient following the plan presses under this message."""
-    labels = [label for label, _ in message.buttons]
-    if "I agree" in labels or "Yes, connect me" in labels:
-        return message.buttons[0][1]
-    if "better off dead" in message.text:
-        return message.buttons[labels.index("Not at all")][1]
-    if "Somewhat difficult" in labels:
-        return message.buttons[labels.index("Somewhat difficult")][1]
-    return message.buttons[labels.index("More than half the days")][1]
-
-
-class Patients:
-    """Simulated patients who press the plan's answer under the newest question they see."""
-
-    def __init__(self, api: FakeBotApi):
-        self.api = api
-        self.pressed: dict[int, set[int]] = {chat: set() for chat in PATIENTS}
-
-    def act(self) -> None:
-        for chat in PATIENTS:
-            asked = [m for m in self.api.sent(chat) if m.buttons]
-            if asked and asked[-1].message_id not in self.pressed[chat]:
-                self.pressed[chat].add(asked[-1].message_id)
-                self.api.user_presses(chat, asked[-1].message_id, choose(asked[-1]))
-
-    def done(self) -> bool:
-        return all(any("will contact you" in m.text for m in self.api.sent(chat)) for chat in PATIENTS)
-
-
 def start_bot(env: dict[str, str], log: Path) -> subprocess.Popen:
     with log.open("ab") as out:
         return subprocess.Popen([CAREBRIDGE, "run"], env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -113,7 +71,7 @@ def test_killed_at_random_the_bot_stores_every_answer_once_and_pages_each_patien
         for chat in PATIENTS:
             telegram.user_sends(chat, f"/start {create_enrollment_token(services, 'team', None, 7)}")
         services.store.engine.dispose()
-        patients, log, rng = Patients(telegram), tmp_path / "carebridge.log", random.Random(4711)
+        patients, log, rng = Patients(telegram, PATIENTS), tmp_path / "carebridge.log", random.Random(4711)
         slack.delay_next("chat.postMessage", 1.0)  # Slack is slow with the first page, and the bot dies meanwhile
         bot, kills, killed_posting = start_bot(env, log), 0, False
         deadline = time.monotonic() + 150
