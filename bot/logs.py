@@ -16,7 +16,7 @@ from pythonjsonlogger.json import JsonFormatter
 # request's whole body) below WARNING: never below WARNING here. Their loggers' own levels are not enough:
 # slack_bolt gives each of its loggers the root logger's level when it creates them, so the handler drops these
 # records itself (QuietLibraries).
-QUIET = ("slack_sdk", "slack_bolt", "telegram", "httpx", "httpcore", "aiohttp", "uvicorn.access")
+QUIET = ("slack_sdk", "slack_bolt", "telegram", "httpx", "httpcore", "aiohttp", "uvicorn.access", "transitions")
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 REDACTED = "<redacted>"
 # Credentials recognisable by their shape: Telegram bot tokens (also inside /bot<token>/ URLs) and Slack tokens.

@@ -42,3 +42,11 @@ def trend_text(render, trend: Trend) -> str:
     """Return an instrument's baseline, latest score and change as the team reads it."""
     return render("team/registry_trend", baseline=trend.baseline.total, latest=trend.latest.total,
                   change=trend.change)
+
+
+def first_delivery(services: Services, key: str) -> bool:
+    """Claim a /registry command's key in a transaction of its own; False if Slack sent the command before."""
+    with services.store.unit_of_work() as uow:
+        claimed = uow.claim_event(key, services.now())
+        uow.commit()
+    return claimed

@@ -19,8 +19,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def choose(message) -> str:
-    """Return the callback data a patient following the plan presses under this message."""
+def choose(message) -> str | None:
+    """Return the callback data a patient following the plan presses under this message (None: none)."""
     labels = [label for label, _ in message.buttons]
     if "I agree" in labels or "Yes, connect me" in labels:
         return message.buttons[0][1]
@@ -28,7 +28,9 @@ def choose(message) -> str:
         return message.buttons[labels.index("Not at all")][1]
     if "Somewhat difficult" in labels:
         return message.buttons[labels.index("Somewhat difficult")][1]
-    return message.buttons[labels.index("More than half the days")][1]
+    if "More than half the days" in labels:
+        return message.buttons[labels.index("More than half the days")][1]
+    return None  # e.g. "Call me later" under the message naming who will call: the patient waits
 
 
 class Patients:
@@ -45,7 +47,8 @@ class Patients:
             asked = [m for m in self.api.sent(chat) if m.buttons]
             if asked and asked[-1].message_id not in self.pressed[chat]:
                 self.pressed[chat].add(asked[-1].message_id)
-                self.api.user_presses(chat, asked[-1].message_id, choose(asked[-1]))
+                if (data := choose(asked[-1])) is not None:
+                    self.api.user_presses(chat, asked[-1].message_id, data)
 
     def done(self) -> bool:
         """Say whether every patient has been told the team will contact them."""

@@ -10,12 +10,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.commands import tell
+from bot.adapters.slack.commands import command_key, tell
 from bot.adapters.slack.inbound import typed
 from bot.adapters.trend_chart import trend_png
 from bot.services.care_start import START_WORD, care_start_note
 from bot.services.handle import Services
 from bot.services.patient_trend import patient_trend
+from bot.services.registry import first_delivery
 
 log = logging.getLogger(__name__)
 LABELS = ("phq9", "gad7", "remission", "response", "care_started", "score")
@@ -30,6 +31,8 @@ def register_registry(app: AsyncApp, services: Services) -> None:
         user = body.get("user_id") or ""
         text = typed(body.get("text") or "")
         try:
+            if not await asyncio.to_thread(first_delivery, services, command_key(body)):
+                return  # Slack sent this command again: the chart or note went out the first time
             word, _, rest = text.strip().partition(" ")
             if word.lower() == START_WORD:
                 await tell(respond, await asyncio.to_thread(care_start_note, services, user, rest))
