@@ -65,7 +65,8 @@ async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | 
         worker = Worker(services, deliveries)
         worker_box.append(worker)
         await register_commands(application, services.flow.words)
-        routes = common_routes(services) + ([slack.route] if slack is not None and slack.route is not None else [])
+        slack_routes = [slack.route] if slack is not None and slack.route is not None else []
+        routes = common_routes(services) + slack_routes
         if not polling:
             await application.bot.set_webhook(settings.telegram_webhook_url.rstrip("/") + WEBHOOK_PATH,
                                               secret_token=settings.telegram_webhook_secret,
@@ -76,7 +77,7 @@ async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | 
             if polling:
                 lock = PollingLock(services.store.engine)
                 await stack.enter_async_context(polling_when_free(application, lock, stop, poll_timeout))
-            if len(routes) > 1 or not polling:
+            if slack_routes or not polling:  # polling alone needs no port (and two test bots need not share one)
                 await stack.enter_async_context(http_server(settings, routes))
             if slack is not None and slack.socket is not None:
                 await slack.socket.open()

@@ -32,7 +32,8 @@ def wait_for(condition: Callable[[], object], timeout: float = 15, what: str = "
 class RunningBot:
     """`carebridge run` in a background thread: polling by default, webhook when a URL is given."""
 
-    def __init__(self, api: FakeBotApi, database_url: str, limits: RateLimits | None = None, **overrides):
+    def __init__(self, api: FakeBotApi, database_url: str, limits: RateLimits | None = None,
+                 ready: str | None = None, **overrides):
         self.api = api
         self.settings = Settings(
             DATABASE_URL=database_url, CAREBRIDGE_CONFIG=str(FIXTURES / "clinic.toml"), TELEGRAM_BOT_TOKEN=api.token,
@@ -44,6 +45,7 @@ class RunningBot:
         self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), daemon=True)
         self.error: BaseException | None = None
+        self.ready = ready or ("setWebhook" if self.settings.telegram_webhook_url else "getUpdates")
 
     async def _main(self) -> None:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
@@ -54,8 +56,7 @@ class RunningBot:
 
     def __enter__(self) -> RunningBot:
         self._thread.start()
-        ready = "setWebhook" if self.settings.telegram_webhook_url else "getUpdates"
-        wait_for(lambda: self.error or self.api.calls_of(ready), what=f"the bot to call {ready}")
+        wait_for(lambda: self.error or self.api.calls_of(self.ready), what=f"the bot to call {self.ready}")
         if self.settings.telegram_webhook_url:
             wait_for(lambda: self.error or self._serving(), what="the webhook server")
         if self.error:

@@ -1,0 +1,35 @@
+"""Only one process polls Telegram (two would each get 409 Conflict); another takes over when it stops."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from bot import runner
+from bot.standins.telegram.app import FakeBotApi
+from tests.e2e.telegram_harness import RunningBot, last_message, wait_for
+
+pytestmark = [pytest.mark.store,
+              pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="the lock is PostgreSQL's")]
+
+
+def test_a_second_run_waits_to_poll_until_the_first_stops_then_takes_over(database_url, monkeypatch):
+    monkeypatch.setattr(runner, "LOCK_RETRY_SECONDS", 0.2)
+    # Two Bot API stand-ins with one token stand for one bot: each records only its own process's calls.
+    with FakeBotApi().running() as first_api, FakeBotApi().running() as second_api:
+        first = RunningBot(first_api, database_url).__enter__()
+        try:
+            with RunningBot(second_api, database_url, ready="setMyCommands"):
+                time.sleep(2)
+                assert first_api.calls_of("getUpdates")
+                assert not second_api.calls_of("getUpdates")  # it waits, and meanwhile delivers and fires timers
+                first.__exit__(None, None, None)
+                first = None
+                wait_for(lambda: second_api.calls_of("getUpdates"), timeout=10, what="the second to poll")
+                second_api.user_sends(4242, "/start c-intake")
+                assert "agree" in last_message(second_api, 4242).text.lower()
+        finally:
+            if first is not None:
+                first.__exit__(None, None, None)
