@@ -56,7 +56,7 @@ async def serve_http(settings: Settings, services: Services, stop: asyncio.Event
 
 
 async def run_worker(settings: Settings, services: Services, stop: asyncio.Event | None = None,
-                     limits: RateLimits | None = None) -> None:
+                     limits: RateLimits | None = None, metrics_port: int | None = None) -> None:
     """Deliver the outbox and fire timers, sharing chats and send rates with the other workers, until stopped."""
     check_split_settings(settings, services, serving=False)
     limits = limits or RateLimits(global_per_second=settings.telegram_rate_limit)
@@ -69,4 +69,8 @@ async def run_worker(settings: Settings, services: Services, stop: asyncio.Event
         slack = slack_parts(settings, services, after=lambda _reply: None, holder=holder)
         if slack is not None:
             deliveries.append(slack.delivery)
-        await Worker(services, deliveries).run(stop)
+        async with contextlib.AsyncExitStack() as stack:
+            if metrics_port:  # this worker's own counters (deliveries, timers) for Prometheus to scrape
+                exposed = settings.model_copy(update={"http_port": metrics_port})
+                await stack.enter_async_context(http_server(exposed, common_routes(services)))
+            await Worker(services, deliveries).run(stop)

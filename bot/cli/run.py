@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Coroutine
+
+import typer
 
 from bot.cli.common import console, fail, services_or_exit
 from bot.config import settings
@@ -41,7 +44,7 @@ def serve() -> None:
            f"CareBridge serving on {current.http_host}:{current.http_port}; Ctrl-C to stop")
 
 
-def worker() -> None:
+def worker(metrics_port: int = typer.Option(0, help="serve /healthz and /metrics on this port (0: not at all)")) -> None:
     """Deliver the outbox and fire timers (PostgreSQL; any number side by side)."""
-    _start(run_worker, lambda s, services: check_split_settings(s, services, serving=False),
+    _start(functools.partial(run_worker, metrics_port=metrics_port or None), lambda s, services: check_split_settings(s, services, serving=False),
            "CareBridge worker running; Ctrl-C to stop")

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select, text, update
 
@@ -67,9 +68,15 @@ def prepared_database(clinic: Path) -> tuple[str, list[str]]:
     return url, tokens
 
 
-def start(command: str, env: dict[str, str], log: Path) -> subprocess.Popen:
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     with log.open("ab") as out:
-        return subprocess.Popen([CAREBRIDGE, command], env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen([CAREBRIDGE, *command], env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def metric(server: str, name: str) -> float:
+    """Return the sum of a metric's samples (every label set) as /metrics shows it now."""
+    lines = httpx.get(f"{server}/metrics", timeout=5, trust_env=False).text.splitlines()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.split("{")[0].split(" ")[0] == name)
 
 
 def count(url: str, query) -> list:
@@ -101,7 +108,7 @@ def accept_at_once(slack: FakeSlackApi, page, urls: list[str]) -> list[int]:
 def test_two_servers_and_two_workers_handle_everything_once_within_the_limits(tmp_path):
     clinic = clinic_file(tmp_path)
     url, tokens = prepared_database(clinic)
-    ports = [free_port(), free_port()]
+    ports, metrics_port = [free_port(), free_port()], free_port()
     slack = FakeSlackApi(events_url=f"http://127.0.0.1:{ports[0]}/slack/events")
     slack.add_channel(CHANNEL, "team-bh")
     with FakeBotApi(limits=RateLimits()).running() as telegram, slack.running():
@@ -111,12 +118,12 @@ def test_two_servers_and_two_workers_handle_everything_once_within_the_limits(tm
                "SLACK_BOT_TOKEN": slack.token, "SLACK_SIGNING_SECRET": slack.signing_secret,
                "SLACK_API_URL": slack.base_url}
         log = tmp_path / "carebridge.log"
-        processes = [start("serve", {**env, "CAREBRIDGE_HTTP_PORT": str(port)}, log) for port in ports]
-        processes += [start("worker", env, log) for _ in range(2)]
+        processes = [start(["serve"], {**env, "CAREBRIDGE_HTTP_PORT": str(port)}, log) for port in ports]
+        processes += [start(["worker", "--metrics-port", str(metrics_port)], env, log), start(["worker"], env, log)]
         servers = [f"http://127.0.0.1:{port}" for port in ports]
         pusher = WebhookPusher(telegram, [f"{server}/telegram/webhook" for server in servers], SECRET)
         try:
-            serving(servers, processes)
+            serving(servers + [f"http://127.0.0.1:{metrics_port}"], processes)
             pusher.start()
             for chat, token in zip(PATIENTS, tokens, strict=True):
                 telegram.user_sends(chat, f"/start {token}")
@@ -144,6 +151,11 @@ def test_two_servers_and_two_workers_handle_everything_once_within_the_limits(tm
                 time.sleep(0.1)
             time.sleep(1)  # let the last deliveries be recorded
             holders = count(url, text("SELECT DISTINCT holder FROM deliverylease"))
+            scraped = {"sent by the first worker": metric(f"http://127.0.0.1:{metrics_port}",
+                                                          "carebridge_deliveries_total"),
+                       "pending": metric(servers[0], "carebridge_outbox_pending"),
+                       "database up": metric(servers[1], "carebridge_database_up"),
+                       "events on a server": metric(servers[0], "carebridge_events_total")}
         finally:
             pusher.stop()
             for process in processes:
@@ -153,6 +165,8 @@ def test_two_servers_and_two_workers_handle_everything_once_within_the_limits(tm
         output = log.read_text(encoding="utf-8", errors="replace")
 
         assert all(status == [200, 200] for status in statuses)
+        assert scraped["sent by the first worker"] > 0 and scraped["events on a server"] > 0, scraped
+        assert (scraped["pending"], scraped["database up"]) == (0, 1), scraped
         assert telegram.too_many_requests == 0  # the overall 30/s and 1/s per chat held across both workers
         sends = Counter(call.chat_id for call in telegram.calls
                         if call.method.lower() in ("sendmessage", "editmessagetext") and call.status == 200)
