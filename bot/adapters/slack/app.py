@@ -19,6 +19,7 @@ from bot.adapters.slack.consult import register_consult
 from bot.adapters.slack.home import register_home
 from bot.adapters.slack.registry import register_registry
 from bot.adapters.slack.inbound import clinician_action
+from bot.metrics import count_event
 from bot.services.handle import Services
 from bot.services.handoffs import ClinicianReply, act_on_handoff
 
@@ -77,7 +78,9 @@ async def press_handoff_button(services: Services, body: dict[str, Any], respond
         reply = await asyncio.to_thread(act_on_handoff, services, event)
     except Exception as exc:  # acked already: nothing to tell Slack; log the key and class, never the message
         log.error("slack handoff action failed", extra={"event_key": event.key, "error": type(exc).__name__})
+        count_event("slack", "failed")
         return None
+    count_event("slack", reply.status)
     after(reply)
     await tell(respond, reply.note)
     return reply
