@@ -27,7 +27,8 @@ from bot.standins.telegram.limits import RateLimits
 from bot.store.tables import AUDIT, CONVERSATION, HANDOFF, OUTBOX, PATIENT, TIMER
 from tests.fault.patients import EXPECTED, Patients, free_port
 from tests.fault.test_kill9 import CAREBRIDGE, stored
-from tests.fault.webhook_pusher import WebhookPusher, serving
+from bot.standins.telegram.push import WebhookPusher
+from tests.fault.servers import serving
 from tests.store_fixtures import FIXTURES, reset_postgresql
 
 pytestmark = [pytest.mark.fault, pytest.mark.store,
