@@ -7,7 +7,7 @@ from bot.services.handle import Handled, Services, handle
 from bot.services.handoffs import escalate_handoff
 
 ESCALATE = "escalate"
-BATCH = 200  # timers claimed at a time: a fan-out of check-ins is fired and delivered in slices
+BATCH = 100  # timers claimed at a time: a fan-out of check-ins is fired and delivered in slices
 
 
 def fire_timers(services: Services, limit: int = BATCH) -> list[Handled]:

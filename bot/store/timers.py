@@ -9,11 +9,12 @@ from sqlalchemy import Engine, or_, select, update
 from bot.store.tables import TIMER
 
 # A claimed timer is left to its worker this long; if that worker dies before firing it, another takes it over.
-CLAIM_SECONDS = 60
+# Firing twice is harmless (each timer is a keyed event, applied once), so this only spares the others the work.
+CLAIM_SECONDS = 10
 
 
 def claim_due_timers(engine: Engine, now: datetime, limit: int) -> list[tuple[int, str]]:
-    """Return (id, kind) of up to `limit` due, unclaimed timers, soonest first, claimed until a minute from now."""
+    """Return (id, kind) of up to `limit` due, unclaimed timers, soonest first, claimed for a few seconds."""
     due = (
         select(TIMER.c.id)
         .where(TIMER.c.due_at <= now, TIMER.c.fired_at.is_(None), TIMER.c.cancelled.is_(False),

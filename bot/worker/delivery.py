@@ -24,6 +24,7 @@ REMEMBERED_QUESTIONS = 20_000
 # restart (at least once, never lost); answers are not affected, they commit before anything is sent.
 RECORD_SECONDS = 0.2
 RECORD_BATCH = 200
+RECENT_SECONDS = 10.0  # a chat sent to this recently keeps its lease, and so its pace, with this worker
 EDIT_KINDS = ("answered", "page_update", "thread")  # rows about an earlier message: the one with the same ref
 
 
@@ -32,7 +33,9 @@ class RateLimits:
     """Our sending pace, kept under Telegram's 30/s overall and ~1/s per chat with room for network jitter."""
 
     global_per_second: float = 29
-    global_burst: int = 15
+    # Small: a message allowed now may reach Telegram a little later (a busy host, the network) and bunch up with
+    # later ones; with 5, a send may lag its turn by up to 0.8 s and Telegram still sees at most 30 in any second.
+    global_burst: int = 5
     per_chat_per_second: float = 1
     per_chat_burst: int = 2
 
@@ -61,6 +64,7 @@ class DeliveryWorker:
         self._delivered: dict[tuple[str, str], tuple[str, str]] = {}
         self._rescan_at: float | None = None  # loop time of the next outbox scan; None: on the next pass
         self._renew_at = 0.0  # loop time at which the leases of chats with queued rows are extended
+        self._last_sent: dict[str, float] = {}  # chat -> loop time of its last send (kept while recent)
         self._unrecorded: list[tuple[int, str | None]] = []  # delivered rows not yet marked sent in the outbox
         self._record_by: float | None = None  # loop time by which they are
 
@@ -89,9 +93,12 @@ class DeliveryWorker:
             self.rows.add(message)
 
     def _renew(self, loop_now: float) -> None:
-        """Extend the leases of chats with rows queued; forget the chats another worker has taken over."""
+        """Extend the leases of chats with rows queued or sent to lately; forget those another worker took over."""
         self._renew_at = loop_now + RENEW_SECONDS
-        chats = set(self.rows.chats())
+        # A chat in conversation keeps its worker, whose limiter knows its recent sends: a worker taking it over
+        # starts with a full burst, which is safe only once the chat has been quiet for a while.
+        self._last_sent = {chat: at for chat, at in self._last_sent.items() if at > loop_now - RECENT_SECONDS}
+        chats = set(self.rows.chats()) | set(self._last_sent)
         for chat in chats - self.claims.renew(self.platform, chats):
             self.rows.forget_chat(chat)
 
@@ -115,6 +122,7 @@ class DeliveryWorker:
         picked = picked[:allowed]
         for message in picked:
             await self._chat_limiter(message.recipient).acquire()
+            self._last_sent[message.recipient] = loop_now
         results = await asyncio.gather(*(self._send_in_order([message]) for message in picked))
         self._settle([pair for chat in results for pair in chat])
         return len(picked)
