@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.http_server import common_routes, http_server
 from bot.services.handle import Services
 from bot.store.polling_lock import PollingLock
-from bot.worker.delivery import RateLimits
+from bot.worker.pace import RateLimits
 from bot.worker.loop import Worker
 from bot.worker.sharing import worker_name
 from bot.worker.slack import slack_parts

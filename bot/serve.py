@@ -14,7 +14,7 @@ from bot.http_server import common_routes, http_server
 from bot.runner import ConfigurationError, check_settings, stop_on_signals
 from bot.services.handle import Services
 from bot.store.db import is_sqlite
-from bot.worker.delivery import RateLimits
+from bot.worker.pace import RateLimits
 from bot.worker.loop import Worker
 from bot.worker.sharing import worker_name
 from bot.worker.slack import slack_parts

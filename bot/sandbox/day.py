@@ -23,7 +23,7 @@ from bot.services.handle import Services
 from bot.standins.server import check_loopback
 from bot.standins.slack_api import FakeSlackApi
 from bot.standins.telegram.app import FakeBotApi
-from bot.worker.delivery import RateLimits
+from bot.worker.pace import RateLimits
 
 log = logging.getLogger(__name__)
 START_SECONDS = 20  # how long CareBridge may take to poll Telegram and serve Slack's requests

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -15,7 +15,8 @@ from bot.metrics import count_delivery
 from bot.services.ports import OutboundMessage
 from bot.store.outbox import SqlOutbox
 from bot.worker.pending import PendingRows
-from bot.worker.sharing import RENEW_SECONDS, Claims, LocalPace, SharedPace, WholeOutbox, seconds_to_capacity
+from bot.worker.pace import LocalPace, RateLimits, SharedPace, seconds_to_capacity
+from bot.worker.sharing import RENEW_SECONDS, Claims, WholeOutbox
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300
@@ -26,18 +27,6 @@ RECORD_SECONDS = 0.2
 RECORD_BATCH = 200
 RECENT_SECONDS = 10.0  # a chat sent to this recently keeps its lease, and so its pace, with this worker
 EDIT_KINDS = ("answered", "page_update", "thread")  # rows about an earlier message: the one with the same ref
-
-
-@dataclass(frozen=True)
-class RateLimits:
-    """Our sending pace, kept under Telegram's 30/s overall and ~1/s per chat with room for network jitter."""
-
-    global_per_second: float = 29
-    # Small: a message allowed now may reach Telegram a little later (a busy host, the network) and bunch up with
-    # later ones; with 5, a send may lag its turn by up to 0.8 s and Telegram still sees at most 30 in any second.
-    global_burst: int = 5
-    per_chat_per_second: float = 1
-    per_chat_burst: int = 2
 
 
 class Sender(Protocol):

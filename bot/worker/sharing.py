@@ -9,26 +9,18 @@ import socket
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from aiolimiter import AsyncLimiter
-
 from bot.domain.effects import REPLY
 from bot.services.ports import OutboundMessage
 from bot.store.db import is_sqlite
 from bot.store.leases import SqlLeases, SqlRateBucket
 from bot.store.outbox import SqlOutbox
+from bot.worker.pace import LocalPace, SharedPace
 
 LEASE_SECONDS = 15.0  # a dead worker's chats go to another after this long
 RENEW_SECONDS = 3.0  # leases of chats with rows queued are extended this often
 SAFETY_SECONDS = 5.0  # a chat is not sent to when its lease has less than this left (since the last renewal)
 SCAN_ROWS = 200
 QUEUE_TARGET = 300  # rows queued in memory beyond which only urgent rows' chats are claimed
-
-
-def seconds_to_capacity(limiter: AsyncLimiter) -> float:
-    """Return how long until a full limiter can take one more (its bucket leaks at max_rate per time_period)."""
-    rate = limiter.max_rate / limiter.time_period
-    level = getattr(limiter, "_level", limiter.max_rate)  # aiolimiter's current fill; if it is renamed, wait a whole slot
-    return max(0.0, level + 1 - limiter.max_rate) / rate
 
 
 def worker_name() -> str:
@@ -114,48 +106,6 @@ class LeasedChats:
         """Give up our leases (a clean stop), so that another worker takes the chats at once."""
         self.leases.release(platform)
         self._good_until.clear()
-
-
-class LocalPace:
-    """The overall send rate of one process."""
-
-    def __init__(self, per_second: float, burst: int):
-        self.batch = burst
-        self._limiter = AsyncLimiter(burst, burst / per_second)
-
-    async def take(self, wanted: int) -> int:
-        """Take up to `wanted` sends that may go now; return how many."""
-        taken = 0
-        while taken < wanted and self._limiter.has_capacity():
-            await self._limiter.acquire()
-            taken += 1
-        return taken
-
-    def seconds_to_capacity(self) -> float:
-        """Return how long until one more send may go."""
-        return seconds_to_capacity(self._limiter)
-
-
-class SharedPace:
-    """The overall send rate of every worker together, kept in a database row."""
-
-    def __init__(self, bucket: SqlRateBucket):
-        self.bucket = bucket
-        self.batch = bucket.burst
-        self._next_try = 0.0
-
-    async def take(self, wanted: int) -> int:
-        """Take up to `wanted` sends from the shared bucket; return how many."""
-        now = asyncio.get_running_loop().time()
-        if now < self._next_try:
-            return 0
-        taken, wait = await asyncio.to_thread(self.bucket.take, wanted)
-        self._next_try = now + wait if taken < wanted else 0.0
-        return taken
-
-    def seconds_to_capacity(self) -> float:
-        """Return how long until the bucket has a token again (as last seen)."""
-        return max(0.0, self._next_try - asyncio.get_running_loop().time())
 
 
 def sharing(outbox: SqlOutbox, platform: str, per_second: float, burst: int, holder: str | None):

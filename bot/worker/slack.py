@@ -15,7 +15,8 @@ from bot.adapters.slack.outbound import SlackSender
 from bot.adapters.slack.socket import SlackSocket
 from bot.config import Settings
 from bot.services.handle import Services
-from bot.worker.delivery import DeliveryWorker, RateLimits
+from bot.worker.delivery import DeliveryWorker
+from bot.worker.pace import RateLimits
 from bot.worker.sharing import sharing
 
 # Slack allows about one message a second per channel; the workspace-wide pace is far above a clinic's pages.

@@ -6,7 +6,8 @@ from telegram import Bot
 
 from bot.adapters.telegram.outbound import TelegramSender
 from bot.services.handle import Services
-from bot.worker.delivery import DeliveryWorker, RateLimits
+from bot.worker.delivery import DeliveryWorker
+from bot.worker.pace import RateLimits
 from bot.worker.sharing import sharing
 
 

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.ids import RandomIds
 from bot.runner import run_bot
 from bot.standins.telegram.app import FakeBotApi
-from bot.worker.delivery import RateLimits
+from bot.worker.pace import RateLimits
 from tests.store_fixtures import FIXTURES
 
 

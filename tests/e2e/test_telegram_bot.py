@@ -11,7 +11,7 @@ from bot.services.enrollment import create_enrollment_token
 from bot.standins.telegram.app import FakeBotApi
 from bot.standins.telegram.limits import RateLimits as ApiLimits
 from bot.store import models as m
-from bot.worker.delivery import RateLimits
+from bot.worker.pace import RateLimits
 from tests.e2e.telegram_harness import RunningBot, last_message, wait_for
 
 CHAT = 5550001

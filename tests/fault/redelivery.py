@@ -22,7 +22,7 @@ from bot.store import migrate
 from bot.store.db import make_engine
 from bot.store.uow import SqlStore, SqlUnitOfWork
 from bot.worker import delivery, slack
-from bot.worker.delivery import RateLimits
+from bot.worker.pace import RateLimits
 from tests.e2e.telegram_harness import RunningBot, wait_for
 from tests.store_fixtures import FixedClock, reset_postgresql
 

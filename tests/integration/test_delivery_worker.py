@@ -13,7 +13,8 @@ from bot.domain.events import PatientCommand
 from bot.services.enrollment import enroll_chat
 from bot.services.handle import handle
 from bot.store.tables import AUDIT, OUTBOX, PATIENT
-from bot.worker.delivery import DeliveryWorker, RateLimits
+from bot.worker.delivery import DeliveryWorker
+from bot.worker.pace import RateLimits
 from bot.worker.loop import Worker
 
 UNLIMITED = RateLimits(global_per_second=1000, global_burst=1000, per_chat_per_second=1000, per_chat_burst=1000)

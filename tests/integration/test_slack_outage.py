@@ -10,7 +10,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.outbound import SlackSender
 from bot.services.timers import fire_due_timers
 from bot.standins.slack import FakeSlackApi
-from bot.worker.delivery import DeliveryWorker, RateLimits
+from bot.worker.delivery import DeliveryWorker
+from bot.worker.pace import RateLimits
 from tests.integration.test_handoffs import CHANNEL, paged_patient, slack_rows
 
 pytestmark = pytest.mark.fault
