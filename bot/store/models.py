@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+
+class UtcDateTime(TypeDecorator):
+    """A point in time, always written in UTC (SQLite compares the text: a -06:00 time would sort wrongly)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
 
 
 def moment(**kwargs: Any) -> Any:
     """Return a column for a point in time, stored with its time zone (UTC)."""
-    return Field(sa_type=DateTime(timezone=True), **kwargs)
+    return Field(sa_type=UtcDateTime, **kwargs)
 
 
 class Clinic(SQLModel, table=True):

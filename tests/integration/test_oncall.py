@@ -117,3 +117,13 @@ def test_the_care_manager_may_hand_a_role_to_someone_on_the_roster(make_services
     services = make_services()
     assert oncall(services, "U0CARE", "handover <@U0NIGHT> backup").status == "applied"
     assert "Backup: <@U0NIGHT> (covering)" in oncall(services, "U0PCP").note
+
+
+def test_a_cover_taken_in_the_afternoon_holds_though_the_shift_ends_at_an_earlier_utc_hour(make_services, clock):
+    # 13:30 in Chicago is 19:30 UTC, later in the day than the shift's end written as 19:00-06:00: stored that way,
+    # SQLite's text comparison ended the cover the moment it was taken.
+    clock.moment = datetime(2026, 11, 24, 19, 30, tzinfo=UTC)
+    services = make_services()
+    assert oncall(services, "U0BEN", "take").status == "applied"
+    clock.advance(minutes=1)
+    assert "Primary: <@U0BEN> (covering)" in oncall(services, "U0PCP").note
