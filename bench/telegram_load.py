@@ -4,9 +4,13 @@ N simulated patients each answer a PHQ-9 by pressing buttons, pressing the next 
 question arrives. The same run measures CareBridge (`carebridge run`, every answer committed to
 SQLite with synchronous=FULL) and a baseline bot written the way python-telegram-bot's examples do
 it (ConversationHandler + PicklePersistence, state in memory). Prints answers/s and the bot
-process's CPU milliseconds per answer.
+process's CPU milliseconds per answer. With --database-url CareBridge runs on PostgreSQL: each run gets a new
+database beside the one named (created, upgraded with `carebridge db upgrade`, dropped after; see
+bench/databases.py).
 
     .venv/bin/python bench/telegram_load.py --patients 50,5000
+    .venv/bin/python bench/telegram_load.py --patients 50 --bots carebridge \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import scratch_database  # noqa: E402
 from bot.standins.telegram_api import FakeBotApi  # noqa: E402
 
 ITEMS = 9
@@ -43,10 +48,10 @@ def wait(condition, timeout: float, what: str) -> None:
         time.sleep(0.01)
 
 
-def start_bot(kind: str, api: FakeBotApi, folder: Path) -> subprocess.Popen:
+def start_bot(kind: str, api: FakeBotApi, folder: Path, database_url: str) -> subprocess.Popen:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url}
     if kind == "carebridge":
-        env.update(DATABASE_URL=f"sqlite:///{folder / 'bench.db'}", CAREBRIDGE_CONFIG=str(ROOT / "bench" / "clinic.toml"),
+        env.update(DATABASE_URL=database_url, CAREBRIDGE_CONFIG=str(ROOT / "bench" / "clinic.toml"),
                    TELEGRAM_RATE_LIMIT="100000")
         command = [str(Path(sys.executable).with_name("carebridge")), "run"]
         if os.environ.get("BENCH_PROFILE"):  # write a cProfile of the bot to this file
@@ -71,12 +76,13 @@ def question_number(message) -> int | None:
     return None
 
 
-def run(kind: str, patients: int, api: FakeBotApi, first_chat: int) -> dict:
+def run(kind: str, patients: int, api: FakeBotApi, first_chat: int, database_url: str | None = None) -> dict:
     """Enroll the patients, then time them answering a PHQ-9 in closed loop."""
     chats = list(range(first_chat, first_chat + patients))
     finished = ("That's all for now", "Thank you. Your total")
-    with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as folder:
-        process = start_bot(kind, api, Path(folder))
+    with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as folder, \
+            scratch_database(database_url if kind == "carebridge" else None, Path(folder), "load") as url:
+        process = start_bot(kind, api, Path(folder), url)
         try:
             arrivals = api.watch()
             for chat in chats:
@@ -111,27 +117,30 @@ def run(kind: str, patients: int, api: FakeBotApi, first_chat: int) -> dict:
                 process.kill()
                 process.wait()
     answers = patients * ITEMS
-    return {"bot": kind, "patients": patients, "answers": answers, "seconds": elapsed,
-            "answers_per_s": answers / elapsed, "cpu_ms_per_answer": (user + system) * 1000 / answers,
-            "system_ms_per_answer": system * 1000 / answers}
+    return {"bot": kind, "patients": patients, "postgresql": url.startswith("postgresql"), "answers": answers,
+            "seconds": elapsed, "answers_per_s": answers / elapsed,
+            "cpu_ms_per_answer": (user + system) * 1000 / answers, "system_ms_per_answer": system * 1000 / answers}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", default="50,5000", help="comma-separated patient counts")
     parser.add_argument("--bots", default="baseline,carebridge")
+    parser.add_argument("--database-url", help="run CareBridge on PostgreSQL: a server and database to create "
+                                               "each run's database beside (default: SQLite in a temporary folder)")
     args = parser.parse_args()
     results = []
     with FakeBotApi().running() as api:
         first_chat = 10_000
         for patients in [int(p) for p in args.patients.split(",")]:
             for kind in args.bots.split(","):
-                results.append(run(kind, patients, api, first_chat))
+                results.append(run(kind, patients, api, first_chat, args.database_url))
                 first_chat += patients
                 row = results[-1]
                 print(f"{row['bot']:<11} patients {row['patients']:>5}  answers {row['answers']:>6}  "
                       f"{row['answers_per_s']:8.1f} answers/s  {row['cpu_ms_per_answer']:6.2f} CPU ms/answer "
-                      f"(of which system {row['system_ms_per_answer']:.2f})", flush=True)
+                      f"(of which system {row['system_ms_per_answer']:.2f})"
+                      f"{' on PostgreSQL' if row['postgresql'] else ''}", flush=True)
     by = {(r["bot"], r["patients"]): r["cpu_ms_per_answer"] for r in results}
     for patients in sorted({r["patients"] for r in results}):
         if ("baseline", patients) in by and ("carebridge", patients) in by:
