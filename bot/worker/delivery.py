@@ -90,6 +90,10 @@ class DeliveryWorker:
         chats = set(self.rows.chats()) | set(self._last_sent)
         for chat in chats - self.claims.renew(self.platform, chats):
             self.rows.forget_chat(chat)
+        # A limiter whose bucket has drained is the same as a new one: keep only the busy ones, so that memory
+        # follows the chats in conversation, not every chat this process has ever sent to.
+        self._chats = {chat: limiter for chat, limiter in self._chats.items()
+                       if chat in chats or not limiter.has_capacity(limiter.max_rate)}
 
     async def run_once(self) -> int:
         """Send every row that may go now; return how many were attempted."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from sqlmodel import Session, func, select
 
+from bot.adapters.telegram.app import UPDATE_QUEUE_SIZE
 from bot.adapters.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from bot.services.enrollment import create_enrollment_token
 from bot.standins.telegram.app import FakeBotApi
@@ -149,6 +152,20 @@ def test_the_worker_keeps_to_telegrams_limits(database_url):
             api.user_sends(CHAT + index, "I agree")
         wait_for(lambda: all(len(api.sent(CHAT + i)) == 3 for i in range(40)), timeout=30, what="every first question")
         assert api.too_many_requests == 0
+
+
+def test_polling_confirms_updates_to_telegram_only_a_few_ahead_of_storing_them(api, database_url):
+    burst = 300  # a waiting room full of patients writing at once
+    with RunningBot(api, database_url) as bot:
+        for index in range(burst):
+            api.user_sends(CHAT + index, "hello")
+        furthest_ahead, deadline = 0, time.monotonic() + 60
+        while (stored := count(bot, m.InboundEvent)) < burst and time.monotonic() < deadline:
+            confirmed = burst - api.state.pending_count()  # read before `stored` below: never an overestimate
+            furthest_ahead = max(furthest_ahead, confirmed - count(bot, m.InboundEvent))
+        assert stored == burst
+        # Telegram forgets a confirmed update: a crash could lose only these (a queue of 8 and the one being stored)
+        assert furthest_ahead <= UPDATE_QUEUE_SIZE + 1
 
 
 def test_webhook_stores_before_200_refuses_bad_secrets_and_ignores_redelivery(api, database_url):

@@ -13,6 +13,7 @@ from bot.domain.events import PatientCommand
 from bot.services.enrollment import enroll_chat
 from bot.services.handle import handle
 from bot.store.tables import AUDIT, OUTBOX, PATIENT
+from bot.worker import delivery as delivery_module
 from bot.worker.delivery import DeliveryWorker
 from bot.worker.pace import RateLimits
 from bot.worker.loop import Worker
@@ -86,6 +87,22 @@ def test_the_global_limit_holds_within_one_pass(make_services):
     sender = FakeSender()
     drain(worker(services, sender, RateLimits()), passes=1)
     assert len(sender.delivered) == RateLimits().global_burst
+
+
+def test_a_chat_keeps_its_pace_while_the_worker_forgets_the_chats_it_no_longer_serves(make_services, monkeypatch):
+    monkeypatch.setattr(delivery_module, "RENEW_SECONDS", 0.0)  # look over the chats on every pass
+    monkeypatch.setattr(delivery_module, "RECENT_SECONDS", 0.0)  # a chat with nothing queued counts as quiet at once
+    services = make_services()
+    queue(services, "5", "first", REPLY)
+    queue(services, "5", "second", REPLY)
+    sender = FakeSender()
+    slow = RateLimits(global_per_second=1000, global_burst=1000, per_chat_per_second=0.1, per_chat_burst=2)
+    delivery = worker(services, sender, slow)
+    drain(delivery)  # the chat's burst is spent, and then it has nothing queued for some passes
+    queue(services, "5", "third", REPLY)
+    delivery.offer(None)
+    drain(delivery)
+    assert [text for _, text in sender.delivered] == ["first", "second"]  # the third waits ten seconds
 
 
 def test_retry_after_holds_back_the_chat_until_then(make_services, clock):

@@ -18,6 +18,10 @@ from bot.services.handle import Handled, Services, handle
 
 CONNECTIONS = 64  # the worker sends to many chats at once
 POOL_TIMEOUT_SECONDS = 10
+# Polling confirms a batch of updates to Telegram on the next getUpdates, before they are stored: a small queue
+# makes the poller wait for the store, so that a crash loses at most these (plus the one being stored) and a
+# burst of updates is never held in memory all at once. The webhook answers only after storing and loses none.
+UPDATE_QUEUE_SIZE = 8
 
 
 async def process_update(services: Services, update: Update,
@@ -44,6 +48,7 @@ def build_application(services: Services, token: str, base_url: str, polling: bo
         Application.builder().token(token).base_url(base_url)
         .request(AiohttpRequest(connection_pool_size=CONNECTIONS, pool_timeout=POOL_TIMEOUT_SECONDS))
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .update_queue(asyncio.Queue(maxsize=UPDATE_QUEUE_SIZE))
     )
     if not polling:
         builder = builder.updater(None)
