@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.metrics import REGISTRY
 from bot.services.enrollment import enroll_chat
 from tests.e2e.telegram_harness import wait_for
 from tests.e2e.test_warm_handoff import CHANNEL, page_in_channel, running_bot
@@ -62,9 +63,11 @@ def test_consult_is_refused_to_clinicians_outside_the_pcp_group(telegram, slack,
 
 def test_oncall_take_is_posted_and_the_next_page_goes_to_the_taker(telegram, slack, database_url):
     with running_bot(telegram, slack, database_url) as bot:
+        before = applied_in_slack()
         slack.slash_command(BEN, "/oncall", "take")
         wait_for(lambda: any("<@U0BEN> took primary" in m.text for m in slack.messages(CHANNEL)),
                  what="the change posted in the channel")
+        assert applied_in_slack() == before + 1
         slack.slash_command(PCP, "/oncall")
         wait_for(lambda: any("Primary: <@U0BEN> (covering)" in str(e) for e in slack.ephemerals(PCP)),
                  what="who is on duty, for the PCP")
@@ -80,10 +83,12 @@ def test_oncall_take_is_posted_and_the_next_page_goes_to_the_taker(telegram, sla
 def test_close_asks_for_the_outcome_and_records_it(telegram, slack, database_url):
     with running_bot(telegram, slack, database_url) as bot:
         code = enroll_chat(bot.services, "team", "console", "c-3")
+        before = applied_in_slack()
         slack.slash_command(PCP, "/consult")
         wait_for(lambda: slack.views(PCP), what="the consult modal")
         slack.submit_view(PCP, "consult", consult_values(code))
         page = page_in_channel(slack)
+        assert applied_in_slack() == before + 1  # the consult form, counted for /metrics
         ref = page.buttons[0][1]
         slack.press_button(DANA, CHANNEL, page.ts, "handoff:accept", ref)
         wait_for(lambda: slack.message(CHANNEL, page.ts).buttons[-1][0] == "handoff:closed", what="progress buttons")
@@ -97,4 +102,10 @@ def test_close_asks_for_the_outcome_and_records_it(telegram, slack, database_url
         assert "closed" in str(slack.message(CHANNEL, page.ts).blocks)
         wait_for(lambda: any("Engaged in behavioral health care" in m.text for m in slack.thread(CHANNEL, page.ts)),
                  what="the outcome in the thread")
+        assert applied_in_slack() == before + 3  # and the acceptance and the outcome form (not the refused one)
     assert bot.error is None
+
+
+def applied_in_slack() -> float:
+    """Return how many Slack events this process has applied, as /metrics counts them."""
+    return REGISTRY.get_sample_value("carebridge_events_total", {"source": "slack", "status": "applied"}) or 0

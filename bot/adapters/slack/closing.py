@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.events import ClinicianAction
+from bot.metrics import count_event
 from bot.services.handle import Services
 from bot.services.handoffs import OUTCOMES, act_on_handoff
 
@@ -55,8 +56,10 @@ def register_closing(app: AsyncApp, services: Services, after: Callable) -> None
             reply = await asyncio.to_thread(act_on_handoff, services, action)
         except Exception as exc:
             log.error("slack close failed", extra={"error": type(exc).__name__})
+            count_event("slack", "failed")
             await ack(response_action="errors", errors={BLOCK: services.presenter.team("team/consult_failed")})
             return
+        count_event("slack", reply.status)
         if reply.status in ("refused", "taken") and reply.note:
             await ack(response_action="errors", errors={BLOCK: reply.note})
             return

@@ -11,6 +11,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.adapters.slack.inbound import typed
+from bot.metrics import count_event
 from bot.services.handle import Services
 from bot.services.oncall_command import oncall_command
 
@@ -33,7 +34,9 @@ def register_commands(app: AsyncApp, services: Services, after: Callable) -> Non
             reply = await asyncio.to_thread(oncall_command, services, user, text, command_key(body))
         except Exception as exc:  # acked already: log the class only, never the text
             log.error("slack /oncall failed", extra={"error": type(exc).__name__})
+            count_event("slack", "failed")
             return
+        count_event("slack", reply.status)
         after(reply)
         await tell(respond, reply.note)
 

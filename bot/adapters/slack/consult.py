@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.commands import tell
 from bot.adapters.slack.consult_form import CALLBACK_ID, consult_form, consult_view
+from bot.metrics import count_event
 from bot.services.consult import consult_clinics, request_consult
 from bot.services.handle import Services
 
@@ -43,8 +44,10 @@ def register_consult(app: AsyncApp, services: Services, after: Callable, link_fo
             reply = await asyncio.to_thread(request_consult, services, user, consult_form(view), key, link_for)
         except Exception as exc:  # tell Slack nothing went through rather than closing the modal silently
             log.error("slack consult failed", extra={"error": type(exc).__name__})
+            count_event("slack", "failed")
             await ack(response_action="errors", errors={"reason": services.presenter.team("team/consult_failed")})
             return
+        count_event("slack", reply.status)
         if reply.status == "invalid":
             await ack(response_action="errors", errors=reply.errors)
             return
