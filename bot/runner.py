@@ -6,13 +6,12 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
 
 from telegram import Update
-from telegram.ext import Application
 
 from bot.adapters.slack.socket import APP_TOKEN_PREFIX
 from bot.adapters.telegram.app import build_application, register_commands
+from bot.adapters.telegram.polling import polling_when_free
 from bot.adapters.telegram.webhook import WEBHOOK_PATH, webhook_route
 from bot.config import Settings
 from bot.http_server import common_routes, http_server
@@ -25,7 +24,6 @@ from bot.worker.slack import slack_parts
 from bot.worker.telegram import telegram_delivery
 
 log = logging.getLogger(__name__)
-LOCK_RETRY_SECONDS = 5.0  # a process waiting to poll looks this often whether the poller has stopped
 
 
 class ConfigurationError(Exception):
@@ -83,44 +81,6 @@ async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | 
                 await slack.socket.open()
                 stack.push_async_callback(slack.socket.close)
             await worker.run(stop)
-
-
-@contextlib.asynccontextmanager
-async def polling_when_free(application: Application, lock: PollingLock, stop: asyncio.Event,
-                            poll_timeout: int) -> AsyncIterator[None]:
-    """Poll Telegram while the block runs, once no other process does (one poller per bot, or updates clash)."""
-    started = asyncio.Event()
-
-    async def wait_then_poll() -> None:
-        told = False
-        while not await asyncio.to_thread(lock.try_acquire):
-            if not told:
-                log.info("another process polls Telegram: this one delivers and fires timers meanwhile",
-                         extra={"mode": "polling"})
-                told = True
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(LOCK_RETRY_SECONDS):
-                    await stop.wait()
-                return
-        await application.bot.delete_webhook()
-        await application.start()
-        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=poll_timeout)
-        started.set()
-
-    task = asyncio.create_task(wait_then_poll())
-    task.add_done_callback(lambda done: done.cancelled() or done.exception() is None or stop.set())  # fail: stop all
-    try:
-        yield
-    finally:
-        task.cancel()
-        try:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task  # raises what made polling fail to start
-        finally:
-            if started.is_set():
-                await application.updater.stop()
-                await application.stop()
-            await asyncio.to_thread(lock.release)
 
 
 def stop_on_signals() -> asyncio.Event:

@@ -19,16 +19,20 @@ class PollingLock:
         self.engine = engine
         self._conn: Connection | None = None
 
-    @property
-    def held(self) -> bool:
-        """Say whether this process holds the lock."""
-        return self._conn is not None or is_sqlite(self.engine)
-
     def try_acquire(self) -> bool:
-        """Take the lock if no other process holds it; return whether this process holds it now."""
-        if self.held:
+        """Take the lock, or check that it is still held; return whether this process holds it now."""
+        if is_sqlite(self.engine):
             return True
-        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")  # no transaction left open
+        if self._conn is not None:
+            try:
+                self._conn.scalar(text("SELECT 1"))
+                return True
+            except SQLAlchemyError:  # the session, and the lock with it, is gone: take it again if it is free
+                self._forget()
+        try:
+            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")  # no transaction left open
+        except SQLAlchemyError:  # the database is away: do not poll (updates taken now could not be stored)
+            return False
         try:
             got = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}))
         except SQLAlchemyError:
@@ -45,5 +49,9 @@ class PollingLock:
             return
         with contextlib.suppress(SQLAlchemyError):
             self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
-        self._conn.close()
+        self._forget()
+
+    def _forget(self) -> None:
+        with contextlib.suppress(SQLAlchemyError):
+            self._conn.close()
         self._conn = None

@@ -6,9 +6,12 @@ import os
 import time
 
 import pytest
+from sqlalchemy import text
 
-from bot import runner
+from bot.adapters.telegram import polling
 from bot.standins.telegram.app import FakeBotApi
+from bot.store.db import make_engine
+from bot.store.polling_lock import LOCK_KEY, PollingLock
 from tests.e2e.telegram_harness import RunningBot, last_message, wait_for
 
 pytestmark = [pytest.mark.store,
@@ -18,7 +21,7 @@ pytestmark = [pytest.mark.store,
 def test_a_second_run_waits_to_poll_until_the_first_stops_then_takes_over(database_url, monkeypatch):
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite serves one process: its run always polls")
-    monkeypatch.setattr(runner, "LOCK_RETRY_SECONDS", 0.2)
+    monkeypatch.setattr(polling, "LOCK_CHECK_SECONDS", 0.2)
     # Two Bot API stand-ins with one token stand for one bot: each records only its own process's calls.
     with FakeBotApi().running() as first_api, FakeBotApi().running() as second_api:
         first = RunningBot(first_api, database_url).__enter__()
@@ -35,3 +38,24 @@ def test_a_second_run_waits_to_poll_until_the_first_stops_then_takes_over(databa
         finally:
             if first is not None:
                 first.__exit__(None, None, None)
+
+
+def test_a_lock_whose_connection_dropped_is_given_up_and_taken_again_once_free(database_url):
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite serves one process: its run always polls")
+    first, second = PollingLock(make_engine(database_url)), PollingLock(make_engine(database_url))
+    killer = make_engine(database_url)
+    try:
+        assert first.try_acquire() and not second.try_acquire()
+        with killer.begin() as conn:  # the poller's session ends, as when its network or the server drops it
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                              "AND objid = :low AND granted"), {"low": LOCK_KEY & 0xFFFFFFFF})
+        wait_for(second.try_acquire, timeout=10, what="the lock to go with the session")
+        assert not first.try_acquire()  # the first notices at its next check and does not poll any more
+        second.release()
+        assert first.try_acquire()
+    finally:
+        first.release()
+        second.release()
+        for engine in (first.engine, second.engine, killer):
+            engine.dispose()
