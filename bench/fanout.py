@@ -30,6 +30,7 @@ from sqlalchemy import func, select, update  # noqa: E402
 
 from bench.databases import scratch_database  # noqa: E402
 from bench.harness import (  # noqa: E402
+    FINISHED,
     latency_line,
     load_average,
     percentile,
@@ -49,7 +50,6 @@ from bot.store.tables import CONVERSATION, PATIENT, TIMER  # noqa: E402
 CLINIC_FILE = ROOT / "bench" / "clinic_checkins.toml"
 FANOUT_CHAT, ACTIVE_CHAT = 1_000_000, 3_000_000
 MESSAGES_PER_CHECKIN = 2  # the check-in's introduction and its first question
-FINISHED = ("That's all for now", "Thank you. Your total")  # the words after a screening's last answer
 BATCH = 500
 STALL_SECONDS = 120
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CAREBRIDGE = str(Path(sys.executable).with_name("carebridge"))
+TICK = os.sysconf("SC_CLK_TCK")
+FINISHED = ("That's all for now", "Thank you. Your total")  # the words after a screening's last answer
 
 
 class StampedQueue(queue.Queue):
@@ -93,6 +95,45 @@ def question_number(message) -> int | None:
 def button(message, label: str) -> str:
     """Return the callback data of the button with this label."""
     return dict(message.buttons)[label]
+
+
+def enroll_to_first_question(api, arrivals, chats: list[int], start: str) -> dict[int, tuple[int, str]]:
+    """Send each chat's `start`, agree to the consent; return each chat's first question (message id, first answer)."""
+    for chat in chats:
+        api.user_sends(chat, start)
+    first_questions: dict[int, tuple[int, str]] = {}
+    while len(first_questions) < len(chats):
+        message = arrivals.get(timeout=600)
+        labels = dict(message.buttons)
+        if "I agree" in labels:
+            api.user_presses(message.chat_id, message.message_id, labels["I agree"])
+        elif question_number(message) == 1:
+            first_questions[message.chat_id] = (message.message_id, message.buttons[0][1])
+    return first_questions
+
+
+def answer_in_closed_loop(api, arrivals, first_questions: dict[int, tuple[int, str]]) -> None:
+    """Press each chat's first answer, then the first answer of each next question as it arrives, until all finish."""
+    answered = dict.fromkeys(first_questions, 1)
+    for chat, (message_id, data) in first_questions.items():
+        api.user_presses(chat, message_id, data)
+    done = 0
+    while done < len(first_questions):
+        message = arrivals.get(timeout=600)
+        if message.text.startswith(FINISHED):
+            done += 1
+        elif question_number(message) == answered[message.chat_id] + 1:
+            answered[message.chat_id] += 1
+            api.user_presses(message.chat_id, message.message_id, message.buttons[0][1])
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """Return the user and system CPU seconds a process has used, all its threads ((0, 0) once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0, 0.0
+    return int(fields[11]) / TICK, int(fields[12]) / TICK
 
 
 def memory_kb(pid: int) -> dict[str, int]:

@@ -24,23 +24,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import scratch_database  # noqa: E402
-from bench.harness import CAREBRIDGE, free_port, load_average, question_number, stop_carebridge, wait  # noqa: E402
+from bench.harness import (  # noqa: E402
+    CAREBRIDGE,
+    answer_in_closed_loop,
+    cpu_seconds,
+    enroll_to_first_question,
+    free_port,
+    load_average,
+    stop_carebridge,
+    wait,
+)
 from bot.standins.telegram.app import FakeBotApi  # noqa: E402
 from bot.standins.telegram.push import WebhookPusher  # noqa: E402
 
 ITEMS = 9
 SECRET = "bench-webhook-secret"
-TICK = os.sysconf("SC_CLK_TCK")
-FINISHED = ("That's all for now", "Thank you. Your total")
-
-
-def cpu_seconds(pid: int) -> float:
-    """Return the user + system CPU seconds a process has used (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def postgres_pids() -> list[int]:
@@ -58,7 +56,7 @@ def postgres_pids() -> list[int]:
 
 def cpu_of(pids: list[int]) -> float:
     """Return the CPU seconds these processes have used together."""
-    return sum(cpu_seconds(pid) for pid in pids)
+    return sum(sum(cpu_seconds(pid)) for pid in pids)
 
 
 def start(command: list[str], env: dict[str, str], folder: Path) -> subprocess.Popen:
@@ -88,29 +86,10 @@ def run(patients: int, workers: int, servers: int, database_url: str, api: FakeB
                 raise RuntimeError((folder / "carebridge.log").read_text(errors="replace")[-3000:])
             pusher.start()
             arrivals = api.watch()
-            for chat in chats:
-                api.user_sends(chat, "/start c-bench")
-            first_questions: dict[int, tuple[int, str]] = {}
-            while len(first_questions) < patients:
-                message = arrivals.get(timeout=600)
-                labels = dict(message.buttons)
-                if "I agree" in labels:
-                    api.user_presses(message.chat_id, message.message_id, labels["I agree"])
-                elif question_number(message) == 1:
-                    first_questions[message.chat_id] = (message.message_id, message.buttons[0][1])
+            first_questions = enroll_to_first_question(api, arrivals, chats, "/start c-bench")
             pids, database = [p.pid for p in processes], postgres_pids()
             cpu_before, db_before, started = cpu_of(pids), cpu_of(database), time.perf_counter()
-            answered = dict.fromkeys(chats, 1)
-            for chat, (message_id, data) in first_questions.items():
-                api.user_presses(chat, message_id, data)
-            done = 0
-            while done < patients:
-                message = arrivals.get(timeout=600)
-                if message.text.startswith(FINISHED):
-                    done += 1
-                elif question_number(message) == answered[message.chat_id] + 1:
-                    answered[message.chat_id] += 1
-                    api.user_presses(message.chat_id, message.message_id, message.buttons[0][1])
+            answer_in_closed_loop(api, arrivals, first_questions)
             elapsed = time.perf_counter() - started
             cpu, db = cpu_of(pids) - cpu_before, cpu_of(database) - db_before
         finally:

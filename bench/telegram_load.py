@@ -28,24 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import scratch_database  # noqa: E402
+from bench.harness import answer_in_closed_loop, cpu_seconds, enroll_to_first_question, wait  # noqa: E402
 from bot.standins.telegram_api import FakeBotApi  # noqa: E402
 
 ITEMS = 9
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> tuple[float, float]:
-    """Return the user and system CPU seconds a process has used (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) / TICK, int(fields[12]) / TICK
-
-
-def wait(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        time.sleep(0.01)
 
 
 def start_bot(kind: str, api: FakeBotApi, folder: Path, database_url: str) -> subprocess.Popen:
@@ -69,44 +55,18 @@ def start_bot(kind: str, api: FakeBotApi, folder: Path, database_url: str) -> su
     return process
 
 
-def question_number(message) -> int | None:
-    head = message.text.split("\n", 1)[0]
-    if message.keyboard and head.endswith(f" of {ITEMS}"):
-        return int(head.split(" ", 1)[0])
-    return None
-
-
 def run(kind: str, patients: int, api: FakeBotApi, first_chat: int, database_url: str | None = None) -> dict:
     """Enroll the patients, then time them answering a PHQ-9 in closed loop."""
     chats = list(range(first_chat, first_chat + patients))
-    finished = ("That's all for now", "Thank you. Your total")
     with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as folder, \
             scratch_database(database_url if kind == "carebridge" else None, Path(folder), "load") as url:
         process = start_bot(kind, api, Path(folder), url)
         try:
             arrivals = api.watch()
-            for chat in chats:
-                api.user_sends(chat, "/start c-bench" if kind == "carebridge" else "/start")
-            first_questions: dict[int, tuple[int, str]] = {}
-            while len(first_questions) < patients:
-                message = arrivals.get(timeout=600)
-                labels = dict(message.buttons)
-                if "I agree" in labels:
-                    api.user_presses(message.chat_id, message.message_id, labels["I agree"])
-                elif question_number(message) == 1:
-                    first_questions[message.chat_id] = (message.message_id, message.buttons[0][1])
+            first_questions = enroll_to_first_question(api, arrivals, chats,
+                                                       "/start c-bench" if kind == "carebridge" else "/start")
             cpu_before, started = cpu_seconds(process.pid), time.perf_counter()
-            answered = dict.fromkeys(chats, 1)
-            for chat, (message_id, data) in first_questions.items():
-                api.user_presses(chat, message_id, data)
-            done = 0
-            while done < patients:
-                message = arrivals.get(timeout=600)
-                if message.text.startswith(finished):
-                    done += 1
-                elif question_number(message) == answered[message.chat_id] + 1:
-                    answered[message.chat_id] += 1
-                    api.user_presses(message.chat_id, message.message_id, message.buttons[0][1])
+            answer_in_closed_loop(api, arrivals, first_questions)
             elapsed, cpu_after = time.perf_counter() - started, cpu_seconds(process.pid)
             user, system = cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]
         finally:
