@@ -51,6 +51,13 @@ def test_crisis_phrases_match_without_case_or_accents(text, found):
     assert contains_crisis_phrase(text, ["want to die", "quiero morir"]) is found
 
 
+@pytest.mark.parametrize("text", ["i want\u200bto\u200bdie", "I WANT\u2060TO\u200cDIE", "iwanttodie", "quiero\u200bmorir",
+                                  "want to\u00a0die"])
+def test_crisis_phrases_match_when_words_are_joined_or_split_only_by_invisible_characters(text):
+    # A false alarm is safe, a missed one is not: "want⁠to⁠die" reads as words to the patient.
+    assert contains_crisis_phrase(text, ["want to die", "quiero morir"]) is True
+
+
 def phq9_score(catalog, total_answers):
     answers = {f"q{i}": v for i, v in enumerate(total_answers, start=1)}
     return score(catalog["phq9"], answers)
