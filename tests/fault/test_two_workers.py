@@ -214,21 +214,26 @@ def test_a_worker_killed_mid_fan_out_leaves_its_chats_to_the_other_and_nothing_i
                "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_BASE_URL": telegram.base_url,
                "TELEGRAM_WEBHOOK_URL": "https://carebridge.example.org", "TELEGRAM_WEBHOOK_SECRET": SECRET}
         log = tmp_path / "carebridge.log"
-        doomed, survivor = start(["worker"], env, log), start(["worker"], env, log)
+        workers = [start(["worker"], env, log), start(["worker"], env, log)]
+        doomed = None
         try:
             deadline = time.monotonic() + 90
-            while len(count(url, text("SELECT DISTINCT holder FROM deliverylease"))) < 2:
-                assert time.monotonic() < deadline and doomed.poll() is None, log.read_text()[-3000:]
+            while doomed is None:  # the first worker to lease chats is killed: which one it is, is a race
+                assert time.monotonic() < deadline and all(w.poll() is None for w in workers), log.read_text()[-3000:]
+                holders = {row[0] for row in count(url, text("SELECT DISTINCT holder FROM deliverylease"))}
+                pids = {int(holder.rsplit(":", 2)[1]) for holder in holders}  # a holder is named host:pid:random
+                doomed = next((worker for worker in workers if worker.pid in pids), None)
                 time.sleep(0.02)
+            survivor = next(worker for worker in workers if worker is not doomed)
             doomed.send_signal(signal.SIGKILL)  # mid fan-out: it holds chats, some rows sent and not yet recorded
             doomed.wait(timeout=10)
             killed_at = time.monotonic()
             while not all(len(telegram.sent(chat)) >= 2 for chat in IN_CARE):  # the intro and the first question
-                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                assert time.monotonic() < deadline and survivor.poll() is None, log.read_text()[-3000:]
                 time.sleep(0.1)
             took_over = time.monotonic() - killed_at
         finally:
-            for process in (doomed, survivor):
+            for process in workers:
                 if process.poll() is None:
                     process.send_signal(signal.SIGINT)
                     process.wait(timeout=30)
