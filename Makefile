@@ -40,7 +40,7 @@ chromium:
 
 test: $(VENV)/.installed-dev chromium
 	$(BIN)/ruff check bot tests
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
