@@ -80,9 +80,8 @@ def contains_crisis_phrase(text: str, phrases: Iterable[str]) -> bool:
 
 def contains_folded_phrase(text: str, folded_phrases: Iterable[str]) -> bool:
     """Say whether the text contains any of these already-folded phrases, with or without the spaces between words."""
-    folded = fold(text)
-    joined = folded.replace(" ", "")  # words joined by a zero-width space (dropped by fold) or typed together
-    return any(phrase in folded or phrase.replace(" ", "") in joined for phrase in folded_phrases)
+    joined = fold(text).replace(" ", "")  # words joined by a zero-width space (dropped by fold) or typed together
+    return any(phrase.replace(" ", "") in joined for phrase in folded_phrases)
 
 
 def parse_answer(inst: Instrument, item: Item, text: str, words: Words) -> Answer | None:
