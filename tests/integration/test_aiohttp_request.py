@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from urllib.parse import parse_qsl
 import re
 import socket
 import time
@@ -294,7 +295,7 @@ def normalised(call: dict) -> tuple:
     return call["line"], content_type, call["headers"].get("content-length"), body
 
 
-def test_bodies_are_byte_identical_to_httpx_for_forms_and_multipart():
+def test_bodies_carry_httpx_parameters_as_json_and_multipart_byte_for_byte():
     async def scenario(bot: Bot):
         await bot.do_api_request("getMe")
         await bot.do_api_request("sendMessage", api_kwargs={
@@ -310,10 +311,16 @@ def test_bodies_are_byte_identical_to_httpx_for_forms_and_multipart():
     ours = asyncio.run(capture(AiohttpRequest, scenario))
     theirs = asyncio.run(capture(HTTPXRequest, scenario))
     assert len(ours) == len(theirs) == 5  # with the getMe of Bot.initialize()
-    assert [normalised(c) for c in ours] == [normalised(c) for c in theirs]
-    assert ours[2]["headers"]["content-type"] == "application/x-www-form-urlencoded"
+    assert [normalised(c) for c in ours[3:]] == [normalised(c) for c in theirs[3:]]  # uploads: byte for byte
+    assert [c["line"] for c in ours] == [c["line"] for c in theirs]
+    assert ours[2]["headers"]["content-type"] == "application/json"
+    assert theirs[2]["headers"]["content-type"] == "application/x-www-form-urlencoded"
+    sent = json.loads(ours[2]["body"])
+    assert sent == dict(parse_qsl(theirs[2]["body"].decode(), keep_blank_values=True))
+    assert sent["text"] == "a&b=c + ü 😀" and json.loads(sent["reply_markup"]) == keyboard("x").to_dict()
+    assert int(ours[2]["headers"]["content-length"]) == len(ours[2]["body"])
     assert ours[3]["headers"]["content-type"].startswith("multipart/form-data; boundary=")
-    assert len(ours[4]["body"]) > 200_000 and ours[1]["body"] == b""
+    assert len(ours[4]["body"]) > 200_000 and ours[1]["body"] == b"" and "content-type" not in ours[1]["headers"]
     assert all(c["headers"]["user-agent"] == AiohttpRequest.USER_AGENT for c in ours)
 
 

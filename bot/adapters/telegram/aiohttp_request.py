@@ -1,7 +1,8 @@
 """A python-telegram-bot transport on aiohttp: HTTPXRequest's behaviour for a fraction of its CPU per call."""
 
 # Mirrors telegram.request.HTTPXRequest (PTB 22):
-# * bodies: no files -> application/x-www-form-urlencoded of RequestData.json_parameters; files ->
+# * bodies: no files -> application/json of RequestData.json_parameters (httpx sends the same parameters as a
+#   form; the Bot API takes either, and a form's pure-Python encoding cost more than the rest of a call); files ->
 #   multipart/form-data with the JSON parameters first, then the files, byte for byte as httpx renders
 #   them (only the random boundary differs); no parameters -> no body and no Content-Type; no redirects.
 # * timeouts: DEFAULT_NONE per call falls back to the constructor values, uploads with files use
@@ -25,12 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import mimetypes
 import os
 import re
 from collections.abc import Iterator
 from typing import IO
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractStreamWriter
@@ -48,7 +50,7 @@ POOL_TIMEOUT_MESSAGE = (
     "Request was *not* sent to Telegram. Consider adjusting the connection "
     "pool size or the pool timeout."
 )
-FORM_URLENCODED = "application/x-www-form-urlencoded"
+JSON = "application/json"
 CHUNK_SIZE = 64 * 1024  # httpx reads file handles in chunks of this size
 _DRAIN_THRESHOLD = 0x10000 - 1024  # below aiohttp's StreamWriter LIMIT, with room for chunked-encoding framing
 
@@ -281,7 +283,7 @@ class AiohttpRequest(BaseRequest):
                 parts, content_type = _multipart(parameters, request_data.multipart_data)
                 body = _Body(parts, content_type, write_timeout)
             elif parameters:
-                body = _Body([urlencode(parameters).encode()], FORM_URLENCODED, write_timeout)
+                body = _Body([json.dumps(parameters).encode()], JSON, write_timeout)
             if body is not None:
                 headers["Content-Type"] = body.content_type
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
@@ -25,15 +25,15 @@ class Outcome:
     reason: str | None = None
 
 
-def keyboard(buttons: list[dict]) -> InlineKeyboardMarkup | None:
-    """Lay out buttons: short labels side by side, long labels one per row."""
+def keyboard(buttons: list[dict]) -> dict | None:
+    """Lay out buttons as an inline keyboard's reply_markup: short labels side by side, long labels one per row."""
     if not buttons:
         return None
     if len(buttons) <= 3 and all(len(b["text"]) <= SHORT_LABEL for b in buttons):
         rows = [buttons]
     else:
         rows = [[b] for b in buttons]
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b["data"]) for b in row] for row in rows])
+    return {"inline_keyboard": [[{"text": b["text"], "callback_data": b["data"]} for b in row] for row in rows]}
 
 
 class TelegramSender:
