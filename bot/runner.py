@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 
 from telegram import Update
 
 from bot.adapters.slack.socket import APP_TOKEN_PREFIX
-from bot.adapters.telegram.app import build_application, register_commands
+from bot.adapters.telegram.app import process_update, register_commands
+from bot.adapters.telegram.client import make_bot
 from bot.adapters.telegram.polling import polling_when_free
 from bot.adapters.telegram.webhook import WEBHOOK_PATH, webhook_route
 from bot.config import Settings
@@ -52,29 +54,26 @@ async def run_bot(settings: Settings, services: Services, stop: asyncio.Event | 
     limits = limits or RateLimits(global_per_second=settings.telegram_rate_limit)
     stop = stop or stop_on_signals()
     polling, holder = not settings.telegram_webhook_url, worker_name()
-    worker_box: list[Worker] = []
-    application = build_application(services, settings.telegram_bot_token, settings.telegram_api_base_url, polling,
-                                    after=lambda handled: worker_box[0].handled(handled) if worker_box else None)
-    async with application:
-        deliveries = [telegram_delivery(services, application.bot, limits, holder)]
+    worker_box: list[Worker] = []  # Slack's replies wake the worker, which is built after Slack's parts
+    async with make_bot(settings.telegram_bot_token, settings.telegram_api_base_url) as bot:
+        deliveries = [telegram_delivery(services, bot, limits, holder)]
         slack = slack_parts(settings, services, lambda reply: worker_box[0].wake(reply.queued), holder)
         if slack is not None:
             deliveries.append(slack.delivery)
         worker = Worker(services, deliveries)
         worker_box.append(worker)
-        await register_commands(application, services.flow.words)
+        await register_commands(bot, services.flow.words)
         slack_routes = [slack.route] if slack is not None and slack.route is not None else []
         routes = common_routes(services) + slack_routes
         if not polling:
-            await application.bot.set_webhook(settings.telegram_webhook_url.rstrip("/") + WEBHOOK_PATH,
-                                              secret_token=settings.telegram_webhook_secret,
-                                              allowed_updates=Update.ALL_TYPES)
-            routes.append(webhook_route(services, application.bot, settings.telegram_webhook_secret,
-                                        after=worker.handled))
+            await bot.set_webhook(settings.telegram_webhook_url.rstrip("/") + WEBHOOK_PATH,
+                                  secret_token=settings.telegram_webhook_secret, allowed_updates=Update.ALL_TYPES)
+            routes.append(webhook_route(services, bot, settings.telegram_webhook_secret, after=worker.handled))
         async with contextlib.AsyncExitStack() as stack:
             if polling:
                 lock = PollingLock(services.store.engine)
-                await stack.enter_async_context(polling_when_free(application, lock, stop, poll_timeout))
+                stored = functools.partial(process_update, services, bot, after=worker.handled)
+                await stack.enter_async_context(polling_when_free(bot, stored, lock, stop, poll_timeout))
             if slack_routes or not polling:  # polling alone needs no port (and two test bots need not share one)
                 await stack.enter_async_context(http_server(settings, routes))
             if slack is not None and slack.socket is not None:

@@ -7,7 +7,8 @@ import contextlib
 
 from telegram import Update
 
-from bot.adapters.telegram.app import build_application, register_commands
+from bot.adapters.telegram.app import register_commands
+from bot.adapters.telegram.client import make_bot
 from bot.adapters.telegram.webhook import WEBHOOK_PATH, webhook_route
 from bot.config import Settings
 from bot.http_server import common_routes, http_server
@@ -36,17 +37,14 @@ async def serve_http(settings: Settings, services: Services, stop: asyncio.Event
     """Receive Telegram's webhook and Slack's requests, with /healthz and /metrics, until stopped."""
     check_split_settings(settings, services, serving=True)
     stop = stop or stop_on_signals()
-    application = build_application(services, settings.telegram_bot_token, settings.telegram_api_base_url,
-                                     polling=False)
-    async with application:
-        routes = common_routes(services) + [webhook_route(services, application.bot, settings.telegram_webhook_secret)]
+    async with make_bot(settings.telegram_bot_token, settings.telegram_api_base_url) as bot:
+        routes = common_routes(services) + [webhook_route(services, bot, settings.telegram_webhook_secret)]
         slack = slack_parts(settings, services, after=lambda _reply: None)  # workers find the rows it queues
         if slack is not None and slack.route is not None:
             routes.append(slack.route)
-        await application.bot.set_webhook(settings.telegram_webhook_url.rstrip("/") + WEBHOOK_PATH,
-                                          secret_token=settings.telegram_webhook_secret,
-                                          allowed_updates=Update.ALL_TYPES)
-        await register_commands(application, services.flow.words)
+        await bot.set_webhook(settings.telegram_webhook_url.rstrip("/") + WEBHOOK_PATH,
+                              secret_token=settings.telegram_webhook_secret, allowed_updates=Update.ALL_TYPES)
+        await register_commands(bot, services.flow.words)
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(http_server(settings, routes))
             if slack is not None and slack.socket is not None:
@@ -62,10 +60,8 @@ async def run_worker(settings: Settings, services: Services, stop: asyncio.Event
     limits = limits or RateLimits(global_per_second=settings.telegram_rate_limit)
     stop = stop or stop_on_signals()
     holder = worker_name()
-    application = build_application(services, settings.telegram_bot_token, settings.telegram_api_base_url,
-                                     polling=False)
-    async with application:
-        deliveries = [telegram_delivery(services, application.bot, limits, holder)]
+    async with make_bot(settings.telegram_bot_token, settings.telegram_api_base_url) as bot:
+        deliveries = [telegram_delivery(services, bot, limits, holder)]
         slack = slack_parts(settings, services, after=lambda _reply: None, holder=holder)
         if slack is not None:
             deliveries.append(slack.delivery)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.warnings import PTBUserWarning
 
+from bot.adapters.telegram.client import allow_raw_calls
 from bot.services.ports import OutboundMessage
 
 SHORT_LABEL = 14  # labels up to this long may share a row; longer ones get a row each
@@ -41,9 +40,7 @@ class TelegramSender:
 
     def __init__(self, bot: Bot):
         self.bot = bot
-        # Raw requests skip building a Message from every reply (about a third of the CPU a send costs);
-        # PTB asks, by a warning, for its typed methods instead: we know, and keep the raw ones here.
-        warnings.filterwarnings("ignore", message=r"Please use 'Bot\.(sendMessage|editMessageText)'", category=PTBUserWarning)
+        allow_raw_calls()  # raw sends: no Message built from every reply
 
     async def deliver(self, message: OutboundMessage, original: tuple[str, str] | None) -> Outcome:
         """Send one outbox row; for an 'answered' row, edit the question it refers to."""

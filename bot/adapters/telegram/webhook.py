@@ -9,9 +9,10 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from telegram import Bot, Update
+from telegram import Bot
 
 from bot.adapters.telegram.app import process_update
+from bot.adapters.telegram.inbound import MalformedUpdate
 from bot.metrics import count_event
 from bot.services.handle import Handled, Services
 
@@ -29,14 +30,17 @@ def webhook_route(services: Services, bot: Bot, secret: str, after: Callable[[Ha
             count_event("telegram", "refused")
             return Response(status_code=401)
         try:
-            data = json.loads(await request.body())
-            update = Update.de_json(data, bot) if isinstance(data, dict) else None
-        except (ValueError, TypeError, KeyError, AttributeError):  # not an update, even from Telegram
-            update = None
-        if update is None:
+            await process_update(services, bot, _json(await request.body()), after)
+        except MalformedUpdate:  # not an update, even from Telegram
             count_event("telegram", "malformed")
             return Response(status_code=400)
-        await process_update(services, update, after)
         return Response(status_code=200)
 
     return Route(WEBHOOK_PATH, receive, methods=["POST"])
+
+
+def _json(body: bytes) -> object:
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise MalformedUpdate("not JSON") from exc
