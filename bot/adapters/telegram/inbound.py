@@ -72,7 +72,7 @@ def _event(update: Any) -> Event | None:
     entities = message.get("entities") or []
     entity = entities[0] if entities else None
     if entity is not None and entity["type"] == "bot_command" and entity["offset"] == 0:
-        length = _utf16_prefix(text, entity["length"])
+        length = entity["length"]  # in UTF-16 units, which are characters in a command (ASCII only)
         command = text[1:length].split("@", 1)[0].lower()
         return PatientCommand(key, PLATFORM, chat_id, command, text[length:].strip())
     return PatientText(key, PLATFORM, chat_id, text)
@@ -85,16 +85,3 @@ def _chat(update: dict) -> dict | None:
     carrier = next((update[field] for field in CHAT_CARRIERS if field in update), None)
     return carrier.get("chat") if carrier is not None else None
 
-
-def _utf16_prefix(text: str, units: int) -> int:
-    """Return how many characters of text the first `units` UTF-16 code units (Telegram's entity lengths) cover."""
-    if not isinstance(units, int):
-        raise MalformedUpdate("entity")
-    if text.isascii():
-        return units
-    count = 0
-    for index, char in enumerate(text):
-        if count >= units:
-            return index
-        count += 2 if ord(char) > 0xFFFF else 1
-    return len(text)
