@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,16 +22,27 @@ class StepResult:
     effects: list[Effect]
 
 
+# Models stay on the machine between steps: adding one binds every trigger and state callback to it, which cost
+# more than the step itself. Each step takes a free model (a new one when all are in use, by other threads).
+_FREE_MODELS: deque[Handlers] = deque()
+
+
 def step(conv: Conversation, event: Event, now: datetime, ctx: FlowContext, ids: Ids) -> StepResult:
     """Apply one event to a conversation; performs no I/O."""
-    model = Handlers(conv, now, ctx, ids)
-    MACHINE.add_model(model, initial=conv.state)
+    try:
+        model = _FREE_MODELS.pop()
+        model.reset(conv, now, ctx, ids)
+        MACHINE.set_state(conv.state, model=model)
+    except IndexError:
+        model = Handlers(conv, now, ctx, ids)
+        MACHINE.add_model(model, initial=conv.state)
     try:
         _dispatch(model, event)
+        conv.state = model.state
+        return StepResult(conv, model.effects)
     finally:
-        MACHINE.remove_model(model)
-    conv.state = model.state
-    return StepResult(conv, model.effects)
+        model.reset(None, None, None, None)  # hold on to no patient's data while free
+        _FREE_MODELS.append(model)
 
 
 def _dispatch(model: Handlers, event: Event) -> None:

@@ -23,6 +23,10 @@ class Handlers(CommandsMixin, AnsweringMixin, CrisisMixin):
     state: str  # set by the machine
 
     def __init__(self, conv: Conversation, now: datetime, ctx: FlowContext, ids: Ids):
+        self.reset(conv, now, ctx, ids)
+
+    def reset(self, conv: Conversation, now: datetime, ctx: FlowContext, ids: Ids) -> None:
+        """Take up a new step (the machine keeps its models between steps)."""
         self.conv = conv
         self.now = now
         self.ctx = ctx

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.store import models as m
@@ -21,6 +21,15 @@ PATIENT: Table = m.Patient.__table__
 SCORE: Table = m.Score.__table__
 SCREENING: Table = m.Screening.__table__
 TIMER: Table = m.Timer.__table__
+
+
+PATIENT_COLUMNS = (
+    PATIENT.c.id, PATIENT.c.code, PATIENT.c.locale, PATIENT.c.status, PATIENT.c.sex, PATIENT.c.consented_at,
+    PATIENT.c.clinic_id, CLINIC.c.slug, CONVERSATION.c.state, CONVERSATION.c.context, CONVERSATION.c.screening_id,
+)
+PATIENT_JOINED = PATIENT.join(CLINIC, CLINIC.c.id == PATIENT.c.clinic_id).join(
+    CONVERSATION, CONVERSATION.c.patient_id == PATIENT.c.id
+)
 
 
 def insert_for(dialect_name: str):
@@ -58,6 +67,19 @@ class Statements:
             .where(CONVERSATION.c.patient_id == bindparam("b_patient_id"))
             .values(state=bindparam("b_state"), context=bindparam("b_context"), updated_at=bindparam("b_at"),
                     screening_id=bindparam("b_screening_id"), version=CONVERSATION.c.version + 1)
+        )
+        self.patient_by_chat = (
+            select(*PATIENT_COLUMNS)
+            .select_from(PATIENT_JOINED.join(CHAT_LINK, CHAT_LINK.c.patient_id == PATIENT.c.id))
+            .where(CHAT_LINK.c.platform == bindparam("b_platform"), CHAT_LINK.c.chat_id == bindparam("b_chat_id"))
+        )
+        self.patient_by_chat_locked = self.patient_by_chat.with_for_update(of=CONVERSATION)
+        self.screening_answers = (
+            select(SCREENING.c.ref, SCREENING.c.plan, SCREENING.c.trigger, ANSWER.c.instrument, ANSWER.c.item,
+                   ANSWER.c.value, ANSWER.c["values"], ANSWER.c.seq)
+            .select_from(SCREENING.outerjoin(ANSWER, ANSWER.c.screening_id == SCREENING.c.id))
+            .where(SCREENING.c.id == bindparam("b_screening_id"))
+            .order_by(ANSWER.c.seq)
         )
         self.outbox = insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True)
         self.audit = insert(AUDIT)

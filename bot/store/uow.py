@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, select
+from sqlalchemy import Connection, Engine, Row, select
 from sqlmodel import Session
 
 from bot.domain.effects import Effect
@@ -22,43 +22,39 @@ from bot.store.handoffs import SqlHandoffs
 from bot.store.intake import SqlIntake
 from bot.store.oncall import SqlOnCall
 from bot.store.outbox import SqlOutbox
-from bot.store.tables import ANSWER, CHAT_LINK, CLINIC, CONVERSATION, PATIENT, SCREENING, Statements
+from bot.store.tables import CHAT_LINK, CONVERSATION, PATIENT, PATIENT_COLUMNS, PATIENT_JOINED, Statements
 from bot.store.timers import claim_due_timers
 from bot.store.writer import EffectWriter
-
-_PATIENT_COLUMNS = (
-    PATIENT.c.id, PATIENT.c.code, PATIENT.c.locale, PATIENT.c.status, PATIENT.c.sex, PATIENT.c.consented_at,
-    PATIENT.c.clinic_id, CLINIC.c.slug, CONVERSATION.c.state, CONVERSATION.c.context, CONVERSATION.c.screening_id,
-)
-_JOINED = PATIENT.join(CLINIC, CLINIC.c.id == PATIENT.c.clinic_id).join(
-    CONVERSATION, CONVERSATION.c.patient_id == PATIENT.c.id
-)
-
 
 class SqlUnitOfWork:
     """A transaction on the SQL store (see services.ports.UnitOfWork)."""
 
-    def __init__(self, session: Session, lock_rows: bool):
-        self.session = session
-        self.conn = session.connection()
+    def __init__(self, conn: Connection, lock_rows: bool):
+        self.conn = conn
         self.lock_rows = lock_rows
+        self._session: Session | None = None
+        self._sql = Statements.for_dialect(conn.dialect.name)
         self._rows: dict[int, Row] = {}
         self._screenings: dict[str, int] = {}
         self.queued: list[OutboundMessage] | None = []
 
+    @property
+    def session(self) -> Session:
+        """Return an ORM session in this transaction (most events need none: it is made when first asked for)."""
+        if self._session is None:
+            self._session = Session(bind=self.conn, expire_on_commit=False)
+        return self._session
+
     def claim_event(self, key: str, now: datetime) -> bool:
         """Record an inbound event key; False if it was seen before (the event is then ignored)."""
-        claim = Statements.for_dialect(self.conn.dialect.name).claim
-        return self.conn.execute(claim, {"b_key": key, "b_at": now}).first() is not None
+        return self.conn.execute(self._sql.claim, {"b_key": key, "b_at": now}).first() is not None
 
     def patient_for_chat(self, platform: str, chat_id: str) -> PatientRef | None:
         """Return the patient linked to a chat, locking their conversation for this transaction."""
-        query = (
-            select(*_PATIENT_COLUMNS)
-            .select_from(_JOINED.join(CHAT_LINK, CHAT_LINK.c.patient_id == PATIENT.c.id))
-            .where(CHAT_LINK.c.platform == platform, CHAT_LINK.c.chat_id == chat_id)
-        )
-        return self._patient(query, platform, chat_id)
+        sql = self._sql
+        query = sql.patient_by_chat_locked if self.lock_rows else sql.patient_by_chat
+        row = self.conn.execute(query, {"b_platform": platform, "b_chat_id": chat_id}).first()
+        return self._remember(row, platform, chat_id)
 
     def patient_for_timer(self, timer_id: int, now: datetime) -> tuple[PatientRef, str, str | None] | None:
         """Mark a due timer fired and return its patient, kind and screening ref; None if not due."""
@@ -71,14 +67,13 @@ class SqlUnitOfWork:
         link = self.conn.execute(select(CHAT_LINK.c.platform, CHAT_LINK.c.chat_id)
                                  .where(CHAT_LINK.c.patient_id == timer.patient_id)).first()
         screening = self.session.get(m.Screening, timer.screening_id) if timer.screening_id else None
-        query = select(*_PATIENT_COLUMNS).select_from(_JOINED).where(PATIENT.c.id == timer.patient_id)
-        patient = self._patient(query, link.platform if link else "", link.chat_id if link else "")
-        return patient, timer.kind, screening.ref if screening else None
-
-    def _patient(self, query, platform: str, chat_id: str) -> PatientRef | None:
+        query = select(*PATIENT_COLUMNS).select_from(PATIENT_JOINED).where(PATIENT.c.id == timer.patient_id)
         if self.lock_rows:
             query = query.with_for_update(of=CONVERSATION)
-        row = self.conn.execute(query).first()
+        patient = self._remember(self.conn.execute(query).first(), link.platform if link else "", link.chat_id if link else "")
+        return patient, timer.kind, screening.ref if screening else None
+
+    def _remember(self, row: Row | None, platform: str, chat_id: str) -> PatientRef | None:
         if row is None:
             return None
         self._rows[row.id] = row
@@ -96,14 +91,7 @@ class SqlUnitOfWork:
         return state
 
     def _screening_state(self, screening_id: int) -> ScreeningState:
-        query = (
-            select(SCREENING.c.ref, SCREENING.c.plan, SCREENING.c.trigger, ANSWER.c.instrument, ANSWER.c.item,
-                   ANSWER.c.value, ANSWER.c["values"], ANSWER.c.seq)
-            .select_from(SCREENING.outerjoin(ANSWER, ANSWER.c.screening_id == SCREENING.c.id))
-            .where(SCREENING.c.id == screening_id)
-            .order_by(ANSWER.c.seq)
-        )
-        rows = self.conn.execute(query).all()
+        rows = self.conn.execute(self._sql.screening_answers, {"b_screening_id": screening_id}).all()
         state = ScreeningState(ref=rows[0].ref, plan=rows[0].plan, trigger=rows[0].trigger)
         self._screenings[state.ref] = screening_id
         for answer in rows:
@@ -207,7 +195,14 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         """Commit the transaction."""
-        self.session.commit()
+        if self._session is not None:
+            self._session.flush()
+        self.conn.commit()
+
+    def close(self) -> None:
+        """Let go of the ORM session, if one was made."""
+        if self._session is not None:
+            self._session.close()
 
 
 def _aware(moment: datetime) -> datetime:
@@ -226,11 +221,14 @@ class SqlStore:
     @contextmanager
     def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
         """Open a transaction; it is rolled back unless committed."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        with self.engine.connect() as conn:
+            conn.begin()
+            uow = SqlUnitOfWork(conn, self.lock_rows)
             try:
-                yield SqlUnitOfWork(session, self.lock_rows)
+                yield uow
             finally:
-                session.rollback()
+                uow.close()
+                conn.rollback()  # nothing, once committed
 
     def pending_messages(self, channel: str, platform: str | None = None, recipient: str | None = None) -> list[OutboundMessage]:
         """Return undelivered outbox rows, most urgent first, then in the order they were queued."""

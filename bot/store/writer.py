@@ -26,16 +26,20 @@ class EffectWriter:
         self.outbox: list[dict[str, Any]] = []
         self.queued: list[OutboundMessage] = []
         self.audit: list[dict[str, Any]] = []
+        self.timers: list[dict[str, Any]] = []  # timers set by the effects just seen, moved together
         self.sql = Statements.for_dialect(conn.dialect.name)
 
     def write(self, conv: ConversationState, effects: list[fx.Effect], rendered: dict[int, dict]) -> None:
         """Store every effect, then the messages, the audit rows and the conversation's new state."""
         for index, effect in enumerate(effects):
+            if not isinstance(effect, fx.TimerScheduled):
+                self._set_timers()  # before an effect that may cancel them
             handler = getattr(self, f"_{type(effect).__name__}")
             if index in rendered:
                 handler(effect, rendered[index])
             else:
                 handler(effect)
+        self._set_timers()
         if self.outbox:
             ids = self.conn.execute(self.sql.outbox, self.outbox).scalars().all()
             self.queued = [_queued(row_id, row) for row_id, row in zip(ids, self.outbox, strict=True)]
@@ -153,10 +157,18 @@ class EffectWriter:
         """Set the screening's timer of this kind, replacing an earlier one (one row per kind)."""
         if effect.screening_ref is None:
             raise ValueError("a timer belongs to a screening")
-        timer = {"b_patient_id": self.patient.id, "b_screening_id": self.screenings[effect.screening_ref],
-                 "b_kind": effect.kind, "b_due_at": effect.due_at}
-        if not self.conn.execute(self.sql.move_timer, timer).rowcount:
-            self.conn.execute(self.sql.add_timer, timer)
+        self.timers.append({"b_patient_id": self.patient.id, "b_screening_id": self.screenings[effect.screening_ref],
+                            "b_kind": effect.kind, "b_due_at": effect.due_at})
+
+    def _set_timers(self) -> None:
+        """Move the timers just set (an answer moves two) in one statement; add those that are not there yet."""
+        timers, self.timers = self.timers, []
+        if len(timers) > 1 and self.conn.dialect.supports_sane_multi_rowcount:
+            if self.conn.execute(self.sql.move_timer, timers).rowcount == len(timers):
+                return
+        for timer in timers:  # moving one again changes nothing
+            if not self.conn.execute(self.sql.move_timer, timer).rowcount:
+                self.conn.execute(self.sql.add_timer, timer)
 
     def _CheckInScheduled(self, effect: fx.CheckInScheduled) -> None:
         """Set the patient's one pending check-in timer of this instrument."""
