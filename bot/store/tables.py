@@ -81,6 +81,18 @@ class Statements:
             .where(SCREENING.c.id == bindparam("b_screening_id"))
             .order_by(ANSWER.c.seq)
         )
+        self.screening = insert(SCREENING)
+        self.end_screening = (
+            update(SCREENING).where(SCREENING.c.id == bindparam("b_id"))
+            .values(status=bindparam("b_status"), ended_at=bindparam("b_at"), updated_at=bindparam("b_at"))
+        )
+        self.score = insert(SCORE)
+        self.cancel_timers = (
+            update(TIMER)
+            .where(TIMER.c.screening_id == bindparam("b_screening_id"), TIMER.c.fired_at.is_(None),
+                   TIMER.c.cancelled.is_(False))
+            .values(cancelled=True)
+        )
         self.outbox = insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True)
         self.audit = insert(AUDIT)
 

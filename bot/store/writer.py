@@ -102,15 +102,15 @@ class EffectWriter:
             self._message("clinic", "slack", rendered["channel"], "thread", fx.REPLY, rendered, ref=effect.handoff_ref)
 
     def _ScreeningStarted(self, effect: fx.ScreeningStarted) -> None:
-        result = self.conn.execute(insert(SCREENING).values(
-            ref=effect.ref, patient_id=self.patient.id, plan=effect.plan, trigger=effect.trigger, status="open",
-            started_at=self.now, updated_at=self.now))
+        result = self.conn.execute(self.sql.screening, {
+            "ref": effect.ref, "patient_id": self.patient.id, "plan": effect.plan, "trigger": effect.trigger,
+            "status": "open", "started_at": self.now, "updated_at": self.now})
         self.screenings[effect.ref] = result.inserted_primary_key[0]
         self._log("screening_started", {"screening": effect.ref, "plan": effect.plan, "trigger": effect.trigger})
 
     def _ScreeningEnded(self, effect: fx.ScreeningEnded) -> None:
-        self.conn.execute(update(SCREENING).where(SCREENING.c.id == self.screenings[effect.ref])
-                          .values(status=effect.status, ended_at=self.now, updated_at=self.now))
+        self.conn.execute(self.sql.end_screening,
+                          {"b_id": self.screenings[effect.ref], "b_status": effect.status, "b_at": self.now})
         self._log("screening_ended", {"screening": effect.ref, "status": effect.status})
 
     def _AnswerSaved(self, effect: fx.AnswerSaved) -> None:
@@ -126,10 +126,10 @@ class EffectWriter:
         self._log("answer_withdrawn", {"screening": effect.screening_ref, "instrument": effect.instrument})
 
     def _ScoreSaved(self, effect: fx.ScoreSaved) -> None:
-        self.conn.execute(insert(SCORE).values(
-            screening_id=self.screenings[effect.screening_ref], patient_id=self.patient.id, instrument=effect.instrument,
-            total=effect.total, band=effect.band, positive=effect.positive, flags=list(effect.flags),
-            subscales=dict(effect.subscales), scored_at=self.now))
+        self.conn.execute(self.sql.score, {
+            "screening_id": self.screenings[effect.screening_ref], "patient_id": self.patient.id,
+            "instrument": effect.instrument, "total": effect.total, "band": effect.band, "positive": effect.positive,
+            "flags": list(effect.flags), "subscales": dict(effect.subscales), "scored_at": self.now})
 
     def _ScoreRemoved(self, effect: fx.ScoreRemoved) -> None:
         self.conn.execute(delete(SCORE).where(SCORE.c.screening_id == self.screenings[effect.screening_ref],
@@ -180,9 +180,7 @@ class EffectWriter:
                                                fired_at=None, cancelled=False))
 
     def _TimersCancelled(self, effect: fx.TimersCancelled) -> None:
-        self.conn.execute(update(TIMER).where(TIMER.c.screening_id == self.screenings[effect.screening_ref],
-                                              TIMER.c.fired_at.is_(None), TIMER.c.cancelled.is_(False))
-                          .values(cancelled=True))
+        self.conn.execute(self.sql.cancel_timers, {"b_screening_id": self.screenings[effect.screening_ref]})
 
     def _PatientUpdated(self, effect: fx.PatientUpdated) -> None:
         values = {name: getattr(effect, name) for name in ("locale", "status", "consented_at") if getattr(effect, name) is not None}
