@@ -9,6 +9,7 @@ database beside the one named (created, upgraded with `carebridge db upgrade`, d
 bench/databases.py).
 
     .venv/bin/python bench/telegram_load.py --patients 50,5000
+    .venv/bin/python bench/telegram_load.py --patients 50 --rounds 5
     .venv/bin/python bench/telegram_load.py --patients 50 --bots carebridge \
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,6 +88,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", default="50,5000", help="comma-separated patient counts")
     parser.add_argument("--bots", default="baseline,carebridge")
+    parser.add_argument("--rounds", type=int, default=1, help="run the bots by turns this many times; report medians "
+                                                                "(this machine's speed drifts between minutes)")
     parser.add_argument("--database-url", help="run CareBridge on PostgreSQL: a server and database to create "
                                                "each run's database beside (default: SQLite in a temporary folder)")
     args = parser.parse_args()
@@ -93,21 +97,35 @@ def main() -> None:
     with FakeBotApi().running() as api:
         first_chat = 10_000
         for patients in [int(p) for p in args.patients.split(",")]:
-            for kind in args.bots.split(","):
-                results.append(run(kind, patients, api, first_chat, args.database_url))
-                first_chat += patients
-                row = results[-1]
-                print(f"{row['bot']:<11} patients {row['patients']:>5}  answers {row['answers']:>6}  "
-                      f"{row['answers_per_s']:8.1f} answers/s  {row['cpu_ms_per_answer']:6.2f} CPU ms/answer "
-                      f"(of which system {row['system_ms_per_answer']:.2f})"
-                      f"{' on PostgreSQL' if row['postgresql'] else ''}", flush=True)
-    by = {(r["bot"], r["patients"]): r["cpu_ms_per_answer"] for r in results}
-    for patients in sorted({r["patients"] for r in results}):
-        if ("baseline", patients) in by and ("carebridge", patients) in by:
-            print(f"CPU per answer at {patients}: CareBridge / baseline = {by[('carebridge', patients)] / by[('baseline', patients)]:.2f}")
-    counts = sorted({r["patients"] for r in results})
-    if len(counts) > 1 and ("carebridge", counts[0]) in by:
-        change = by[("carebridge", counts[-1])] / by[("carebridge", counts[0])] - 1
+            for _round in range(args.rounds):
+                for kind in args.bots.split(","):
+                    results.append(run(kind, patients, api, first_chat, args.database_url))
+                    first_chat += patients
+                    print_row(results[-1])
+    summarise(results)
+
+
+def print_row(row: dict) -> None:
+    print(f"{row['bot']:<11} patients {row['patients']:>5}  answers {row['answers']:>6}  "
+          f"{row['answers_per_s']:8.1f} answers/s  {row['cpu_ms_per_answer']:6.2f} CPU ms/answer "
+          f"(of which system {row['system_ms_per_answer']:.2f})"
+          f"{' on PostgreSQL' if row['postgresql'] else ''}", flush=True)
+
+
+def summarise(results: list[dict]) -> None:
+    """Print the ratio of CareBridge's CPU per answer to the baseline's (median of rounds), and the scaling."""
+    cpu: dict[tuple[str, int], list[float]] = {}
+    for row in results:
+        cpu.setdefault((row["bot"], row["patients"]), []).append(row["cpu_ms_per_answer"])
+    counts = sorted({row["patients"] for row in results})
+    for patients in counts:
+        ours, theirs = cpu.get(("carebridge", patients)), cpu.get(("baseline", patients))
+        if ours and theirs:
+            ratios = [a / b for a, b in zip(ours, theirs, strict=True)]  # each round's pair ran minutes apart at most
+            print(f"CPU per answer at {patients}: CareBridge / baseline = {statistics.median(ratios):.2f}"
+                  + (f" (median of {len(ratios)} rounds: {', '.join(f'{r:.2f}' for r in ratios)})" if len(ratios) > 1 else ""))
+    if len(counts) > 1 and ("carebridge", counts[0]) in cpu and ("carebridge", counts[-1]) in cpu:
+        change = statistics.median(cpu[("carebridge", counts[-1])]) / statistics.median(cpu[("carebridge", counts[0])]) - 1
         print(f"CareBridge CPU per answer at {counts[-1]} vs {counts[0]} patients: {change:+.0%}")
 
 
