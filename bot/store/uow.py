@@ -215,7 +215,8 @@ class SqlStore:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self.lock_rows = not is_sqlite(engine)
+        self.in_process = is_sqlite(engine)
+        self.lock_rows = not self.in_process
         self.outbox = SqlOutbox(engine)
 
     @contextmanager
