@@ -11,6 +11,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Engine, func, select
 
 from bot.domain.effects import CHECKIN, CRISIS, REMINDER, REPLY
+from bot.store.db import reading
 from bot.store.tables import CLINIC, HANDOFF, OUTBOX, TIMER
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class DatabaseCollector(Collector):
         """Yield the gauges, and whether the database answered."""
         up = GaugeMetricFamily("carebridge_database_up", "1 if the database answered this scrape, else 0")
         try:
-            with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+            with reading(self.engine) as conn:
                 families = self.read(conn, self.clock())
         except Exception as exc:  # a scrape must answer, whatever the database does
             log.warning("metrics could not read the database", extra={"error": type(exc).__name__})

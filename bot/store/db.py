@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine, event
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+_BEGIN_MODE: ContextVar[str] = ContextVar("sqlite_begin", default="IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
-    """Return an engine; SQLite connections get WAL, a busy timeout, foreign keys and BEGIN IMMEDIATE."""
+    """Return an engine; SQLite connections get WAL, a busy timeout, foreign keys and BEGIN IMMEDIATE (see reading())."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
@@ -31,9 +37,22 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:
-        # Writers take the write lock at the start, so events apply one at a time, in order;
-        # readers that ask for it (execution option sqlite_begin="DEFERRED") read without blocking them.
-        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+    # Writers take the write lock at the start, so events apply one at a time, in order; readers inside
+    # reading() begin DEFERRED and read without blocking them. This is the dialect's own begin step: a "begin"
+    # event listener would do the same, but any listener makes every statement pass through the event system.
+    engine.dialect.do_begin = _begin
+
+
+def _begin(dbapi_connection) -> None:
+    dbapi_connection.execute(f"BEGIN {_BEGIN_MODE.get()}")
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """Open a connection for reading: on SQLite its transactions begin DEFERRED, so they never wait for writers."""
+    token = _BEGIN_MODE.set("DEFERRED")
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        _BEGIN_MODE.reset(token)

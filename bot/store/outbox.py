@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, bindparam, insert, select, update
 
 from bot.services.ports import OutboundMessage
+from bot.store.db import reading
 from bot.store.tables import AUDIT, OUTBOX, PATIENT
 
 _COLUMNS = (OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.platform, OUTBOX.c.recipient, OUTBOX.c.kind, OUTBOX.c.priority,
@@ -42,7 +43,7 @@ class SqlOutbox:
 
     def _read(self):
         """Open a connection for reading (on SQLite it does not take the write lock)."""
-        return self.engine.connect().execution_options(sqlite_begin="DEFERRED")
+        return reading(self.engine)
 
     def pending_ids(self, platform: str) -> list[int]:
         """Return the ids of a platform's undelivered rows."""

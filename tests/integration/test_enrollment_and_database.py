@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from bot.adapters.console import ConsoleChat
@@ -12,6 +14,7 @@ from bot.domain.events import PatientCommand
 from bot.services.enrollment import token_hash
 from bot.services.handle import handle
 from bot.store import models as m
+from bot.store.db import make_engine, reading
 from tests.store_fixtures import FIXTURES
 
 
@@ -74,6 +77,23 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(make_services):
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+
+
+def test_on_sqlite_writers_queue_at_begin_and_readers_never_wait(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'lock.db'}")
+    other = make_engine(f"sqlite:///{tmp_path / 'lock.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+    with engine.begin() as writer:  # holds the write lock from BEGIN on, before it writes anything
+        writer.execute(text("SELECT x FROM t")).all()
+        with reading(other) as reader:  # a reader does not wait for it
+            assert reader.execute(text("SELECT x FROM t")).scalar() == 1
+        blocked = other.connect()
+        blocked.connection.driver_connection.execute("PRAGMA busy_timeout=50")  # not through SQLAlchemy: no BEGIN
+        with pytest.raises(OperationalError, match="locked"):  # a second writer waits from its BEGIN
+            blocked.begin()
+        blocked.close()
 
 
 def test_the_clinic_can_end_the_screening_after_the_crisis_protocol(make_services, patient_chat, tmp_path):

@@ -227,6 +227,7 @@ class AiohttpRequest(BaseRequest):
             # httpx sends no Content-Type without a body; aiohttp would add application/octet-stream.
             # Requests with a body set theirs explicitly.
             skip_auto_headers=("Content-Type",),
+            cookie_jar=aiohttp.DummyCookieJar(),  # the Bot API sets no cookies: none to store or send
         )
         self._slots = asyncio.Semaphore(self._pool_size)
 
