@@ -34,5 +34,6 @@ class MessageRenderer:
                 keep_trailing_newline=False,
                 trim_blocks=True,
                 lstrip_blocks=True,
+                auto_reload=False,  # the words ship with a release: no file check at every message
             )
         return self._environments[locale]

@@ -72,7 +72,7 @@ class AnsweringMixin:
                 self.say("hint_multiple" if position.item.multiple else "hint", count=count)
                 self.prompt_again()
             else:
-                self.on_answer(answer)
+                self.on_answer(answer, position)
         elif name in prompts.PROMPTS:
             choice = self.match_choice(name, text)
             if choice is None:
@@ -111,11 +111,11 @@ class AnsweringMixin:
         if raw not in options or position.item.multiple:
             self.emit(fx.Toast("stale_button"))
             return
-        self.on_answer(options[raw])
+        self.on_answer(options[raw], position)
 
-    def on_answer(self, answer: Answer) -> None:
-        """Store an answer, score what it completes, run the crisis protocol if it says so, go on."""
-        position, screening = self.position(), self.conv.screening
+    def on_answer(self, answer: Answer, position: Position) -> None:
+        """Store the open question's answer, score what it completes, run the crisis protocol if it says so, go on."""
+        screening = self.conv.screening
         inst, item = position.instrument, position.item
         seq = screening.record(inst.id, item.id, answer)
         single = None if isinstance(answer, frozenset) else answer
