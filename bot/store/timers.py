@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, bindparam, or_, select, update
 
 from bot.store.tables import TIMER
 
@@ -15,6 +16,15 @@ CLAIM_SECONDS = 10
 
 def claim_due_timers(engine: Engine, now: datetime, limit: int) -> list[tuple[int, str]]:
     """Return (id, kind) of up to `limit` due, unclaimed timers, soonest first, claimed for a few seconds."""
+    with engine.begin() as conn:
+        rows = conn.execute(_claim(limit), {"b_now": now, "b_until": now + timedelta(seconds=CLAIM_SECONDS)}).all()
+    return [(row.id, row.kind) for row in sorted(rows, key=lambda row: (row.due_at, row.id))]
+
+
+@functools.lru_cache(maxsize=8)
+def _claim(limit: int):
+    """Build the claim once per limit (workers look every second)."""
+    now = bindparam("b_now")
     due = (
         select(TIMER.c.id)
         .where(TIMER.c.due_at <= now, TIMER.c.fired_at.is_(None), TIMER.c.cancelled.is_(False),
@@ -23,9 +33,6 @@ def claim_due_timers(engine: Engine, now: datetime, limit: int) -> list[tuple[in
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL: rows another worker is claiming are skipped, not waited for
     )
-    claim = (update(TIMER).where(TIMER.c.id.in_(due.scalar_subquery()))
-             .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-             .returning(TIMER.c.id, TIMER.c.kind, TIMER.c.due_at))
-    with engine.begin() as conn:
-        rows = conn.execute(claim).all()
-    return [(row.id, row.kind) for row in sorted(rows, key=lambda row: (row.due_at, row.id))]
+    return (update(TIMER).where(TIMER.c.id.in_(due.scalar_subquery()))
+            .values(claimed_until=bindparam("b_until"))
+            .returning(TIMER.c.id, TIMER.c.kind, TIMER.c.due_at))
