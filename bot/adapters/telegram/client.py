@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 from telegram import Bot
+from telegram.error import RetryAfter
 from telegram.warnings import PTBUserWarning
 
 from bot.adapters.telegram.aiohttp_request import AiohttpRequest
@@ -27,3 +28,9 @@ def make_bot(token: str, base_url: str) -> Bot:
 def allow_raw_calls() -> None:
     """Silence python-telegram-bot's warning for the RAW_METHODS called through do_api_request."""
     warnings.filterwarnings("ignore", message=rf"Please use 'Bot\.({'|'.join(RAW_METHODS)})'", category=PTBUserWarning)
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """Return how long Telegram asked to wait (PTB 22 gives seconds or a timedelta, depending on a setting)."""
+    value = exc.retry_after
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.adapters.telegram.client import allow_raw_calls
+from bot.adapters.telegram.client import allow_raw_calls, retry_after_seconds
 from bot.services.ports import OutboundMessage
 
 SHORT_LABEL = 14  # labels up to this long may share a row; longer ones get a row each
@@ -54,7 +54,7 @@ class TelegramSender:
             sent = await self.bot.do_api_request("sendMessage", api_kwargs=arguments)  # raw: no Message parsing
             return Outcome("sent", message_id=str(sent["message_id"]))
         except RetryAfter as exc:
-            return Outcome("retry", retry_after=_seconds(exc.retry_after))
+            return Outcome("retry", retry_after=retry_after_seconds(exc))
         except Forbidden:
             return Outcome("unreachable", reason="forbidden")
         except BadRequest as exc:
@@ -73,7 +73,3 @@ class TelegramSender:
             "text": f"{text}\n\n{ANSWERED_MARK} {message.payload['label']}",
         })
         return Outcome("sent", message_id=message_id)
-
-
-def _seconds(value) -> float:
-    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from telegram import Bot, Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 
+from bot.adapters.telegram.client import retry_after_seconds
 from bot.adapters.telegram.inbound import MalformedUpdate, event_key, update_id
 from bot.metrics import count_event
 from bot.store.polling_lock import PollingLock
@@ -98,8 +99,7 @@ class Poller:
 async def _back_off(exc: BaseException, failures: int, what: str) -> None:
     """Log a failure (its kind only) and wait: as Telegram asks after a 429, else longer with each failure."""
     if isinstance(exc, RetryAfter):
-        retry = exc.retry_after
-        seconds = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
+        seconds = retry_after_seconds(exc)
     else:
         seconds = BACK_OFF_SECONDS[min(failures, len(BACK_OFF_SECONDS)) - 1]
     log.warning(what, extra={"error": type(exc).__name__, "count": failures, "seconds": seconds, "mode": "polling"})
