@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from bot.metrics import REGISTRY
 from sqlalchemy.exc import OperationalError
+from telegram import Update
 from telegram.error import InvalidToken, NetworkError, RetryAfter
 
 from bot.adapters.telegram import polling
@@ -46,6 +48,7 @@ class FakeBot:
 
     async def do_api_request(self, endpoint: str, api_kwargs: dict, read_timeout: float) -> list:
         assert endpoint == "getUpdates" and read_timeout > api_kwargs["timeout"]
+        assert set(json.loads(api_kwargs["allowed_updates"])) == set(Update.ALL_TYPES)  # presses, edits, everything
         self.offsets.append(api_kwargs["offset"])
         self.stored_when_asked.append(list(self.store.stored) if self.store else [])
         if not self.script:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from telegram import Bot
@@ -49,8 +50,8 @@ class TelegramSender:
                 return await self._edit(message, original)
             arguments = {"chat_id": int(message.recipient), "text": message.payload["text"]}
             markup = keyboard(message.payload["buttons"])
-            if markup is not None:
-                arguments["reply_markup"] = markup
+            if markup is not None:  # as the JSON text PTB would make of it, without its walk through every button
+                arguments["reply_markup"] = json.dumps(markup)
             sent = await self.bot.do_api_request("sendMessage", api_kwargs=arguments)  # raw: no Message parsing
             return Outcome("sent", message_id=str(sent["message_id"]))
         except RetryAfter as exc:

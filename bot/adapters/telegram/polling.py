@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -22,6 +23,8 @@ LOCK_CHECK_SECONDS = 5.0  # a waiting process looks this often whether the polle
 READ_MARGIN_SECONDS = 10  # getUpdates waits up to poll_timeout for updates; the read may take this much longer
 BACK_OFF_SECONDS = (1, 2, 5, 10, 30)  # waits after consecutive failures (the last one repeats)
 ATTEMPTS_PER_UPDATE = 3  # an update that fails this often without a database error is skipped (logged, counted)
+
+ALLOWED_UPDATES = json.dumps(list(Update.ALL_TYPES))  # all, as the JSON text PTB would send on every call
 
 Process = Callable[[dict], Awaitable[object]]
 
@@ -62,7 +65,7 @@ class Poller:
             try:
                 updates = await self.bot.do_api_request(
                     "getUpdates", api_kwargs={"offset": offset, "timeout": self.poll_timeout,
-                                              "allowed_updates": Update.ALL_TYPES},
+                                              "allowed_updates": ALLOWED_UPDATES},
                     read_timeout=self.poll_timeout + READ_MARGIN_SECONDS)
             except InvalidToken:
                 raise
