@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from datetime import UTC, datetime
 from collections.abc import Callable
 
 import httpx
@@ -29,6 +30,16 @@ def wait_for(condition: Callable[[], object], timeout: float = 15, what: str = "
     raise AssertionError(f"timed out waiting for {what}")
 
 
+# A Tuesday, 10:00 in Chicago, where the team clinic's day shift (07:00-19:00) has Dana on call.
+DAYTIME = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
+
+
+def daytime_clock() -> Callable[[], datetime]:
+    """Return a clock running in real time from DAYTIME: who is on call must not depend on when the tests run."""
+    offset = DAYTIME - utc_now()
+    return lambda: utc_now() + offset
+
+
 class RunningBot:
     """`carebridge run` in a background thread: polling by default, webhook when a URL is given."""
 
@@ -39,7 +50,7 @@ class RunningBot:
             DATABASE_URL=database_url, CAREBRIDGE_CONFIG=str(FIXTURES / "clinic.toml"), TELEGRAM_BOT_TOKEN=api.token,
             TELEGRAM_API_BASE_URL=api.base_url, **overrides,
         )
-        self.services = bootstrap(self.settings, clock=utc_now, ids=RandomIds())
+        self.services = bootstrap(self.settings, clock=daytime_clock(), ids=RandomIds())
         self.limits = limits or RateLimits(global_per_second=1000, global_burst=1000, per_chat_per_second=1000, per_chat_burst=1000)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
