@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -37,13 +38,19 @@ def label(value: str) -> str:
 
 def count_event(source: str, status: str) -> None:
     """Count one inbound event (source: telegram, slack, timer...; status: applied, duplicate, ignored...)."""
-    EVENTS.labels(source=label(source), status=label(status)).inc()
+    _series(EVENTS, label(source), label(status)).inc()
 
 
 def count_delivery(platform: str, outcome: str, n: int = 1) -> None:
     """Count n delivery outcomes of a platform (sent, retry, transient, failed, unreachable)."""
     if n > 0:
-        DELIVERIES.labels(platform=label(platform), outcome=label(outcome)).inc(n)
+        _series(DELIVERIES, label(platform), label(outcome)).inc(n)
+
+
+@functools.lru_cache(maxsize=256)
+def _series(counter: Counter, *values: str) -> Counter:
+    """Return the counter's series for these label values (found once: counting is on every message's path)."""
+    return counter.labels(*values)
 
 
 def count_timers(n: int = 1) -> None:
