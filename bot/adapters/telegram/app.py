@@ -10,8 +10,8 @@ from telegram import Bot, BotCommand
 from telegram.error import TelegramError
 
 from bot.adapters.telegram.inbound import event_from_update, press_id
-from bot.flows.parsing import Words
 from bot.domain.events import Event
+from bot.flows.parsing import Words
 from bot.metrics import count_event
 from bot.services.handle import Handled, Services, handle
 
