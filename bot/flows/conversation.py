@@ -31,11 +31,12 @@ def step(conv: Conversation, event: Event, now: datetime, ctx: FlowContext, ids:
     """Apply one event to a conversation; performs no I/O."""
     try:
         model = _FREE_MODELS.pop()
-        model.reset(conv, now, ctx, ids)
-        MACHINE.set_state(conv.state, model=model)
     except IndexError:
         model = Handlers(conv, now, ctx, ids)
         MACHINE.add_model(model, initial=conv.state)
+    else:
+        model.reset(conv, now, ctx, ids)
+        MACHINE.set_state(conv.state, model=model)
     try:
         _dispatch(model, event)
         conv.state = model.state
