@@ -14,7 +14,9 @@ _BEGIN_MODE: ContextVar[str] = ContextVar("sqlite_begin", default="IMMEDIATE")
 def make_engine(url: str) -> Engine:
     """Return an engine; SQLite connections get WAL, a busy timeout, foreign keys and BEGIN IMMEDIATE (see reading())."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # Last in, first out: the loop's next transaction gets the connection it just used, whose page cache is
+        # still valid (SQLite drops a connection's cache whenever another connection has written since).
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_use_lifo=True)
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)

@@ -15,7 +15,7 @@ from bot.metrics import count_delivery
 from bot.services.ports import OutboundMessage
 from bot.store.outbox import SqlOutbox
 from bot.worker.pending import PendingRows
-from bot.worker.pace import LocalPace, RateLimits, SharedPace, seconds_to_capacity
+from bot.worker.pace import LocalPace, RateLimits, SharedPace, on_tick, seconds_to_capacity
 from bot.worker.sharing import RENEW_SECONDS, Claims, WholeOutbox
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class DeliveryWorker:
         self._last_sent: dict[str, float] = {}  # chat -> loop time of its last send (kept while recent)
         self._unrecorded: list[tuple[int, str | None]] = []  # delivered rows not yet marked sent in the outbox
         self._record_by: float | None = None  # loop time by which they are
+        self.sleeping_until: float | None = None  # loop time at which the delivery loop wakes, while it sleeps
 
     def _chat_limiter(self, chat: str) -> AsyncLimiter:
         if chat not in self._chats:
@@ -63,18 +64,31 @@ class DeliveryWorker:
             self._chats[chat] = AsyncLimiter(burst, burst / self.limits.per_chat_per_second)
         return self._chats[chat]
 
-    def offer(self, messages: Iterable[OutboundMessage] | None) -> None:
-        """Queue rows just committed; None means some are not known, so look at the outbox on the next pass."""
+    def offer(self, messages: Iterable[OutboundMessage] | None) -> bool:
+        """Queue rows just committed (None: some are not known, look at the outbox); return whether to look now."""
         if messages is None:
             self._rescan_at = None
-            return
+            return True
+        look = False
         for message in messages:
             if message.platform != self.platform:
                 continue
-            if self.claims.holds(message.recipient):
-                self.rows.add(message)
-            else:
-                self._rescan_at = None  # another worker may hold the chat: ask the outbox
+            if not self.claims.holds(message.recipient):
+                self._rescan_at, look = None, True  # another worker may hold the chat: ask the outbox
+            elif self.rows.add(message) and not self.rows.is_waiting(message.recipient):
+                look = self._goes_before_waking(message.recipient) or look
+        return look
+
+    def _goes_before_waking(self, chat: str) -> bool:
+        """Say whether a chat's new row may go before the sleeping loop wakes; park the chat if its limit holds it."""
+        if self.sleeping_until is None:
+            return True  # the loop is at work: it looks at the queue before it sleeps again
+        limiter = self._chat_limiter(chat)
+        if limiter.has_capacity():
+            return True
+        until = on_tick(asyncio.get_running_loop().time() + seconds_to_capacity(limiter))
+        self.rows.park(chat, until)
+        return until < self.sleeping_until
 
     def _rescan(self) -> None:
         """Queue the pending rows this worker may send and does not know (other writers, restarts, retries)."""
@@ -131,7 +145,7 @@ class DeliveryWorker:
             if not self.claims.holds(message.recipient):
                 self.rows.forget_chat(message.recipient)  # our lease may have run out: the outbox decides again
             elif not chat.has_capacity():
-                self.rows.park(message.recipient, loop_now + seconds_to_capacity(chat))
+                self.rows.park(message.recipient, on_tick(loop_now + seconds_to_capacity(chat)))
             else:
                 self.rows.take(message)
                 self.rows.park(message.recipient, loop_now)
@@ -206,7 +220,7 @@ class DeliveryWorker:
         if retries or failed or unreachable or len(self._unrecorded) >= RECORD_BATCH:
             self.record(retries, failed, unreachable)
         elif self._record_by is None:
-            self._record_by = asyncio.get_running_loop().time() + RECORD_SECONDS
+            self._record_by = on_tick(asyncio.get_running_loop().time() + RECORD_SECONDS)
 
     def record(self, retries: list | None = None, failed: list | None = None, unreachable: list | None = None) -> None:
         """Write the outcomes not yet in the outbox in one transaction (deliveries are recorded in batches)."""

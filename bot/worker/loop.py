@@ -29,8 +29,8 @@ class Worker:
         """Queue rows just committed and deliver them now (None: look at the outbox for them)."""
         queued = None if queued is None else tuple(queued)
         for delivery, wake in zip(self.deliveries, self._wakes, strict=True):
-            delivery.offer(queued)
-            wake.set()
+            if delivery.offer(queued):
+                wake.set()
 
     def handled(self, handled: Handled) -> None:
         """Deliver what an event queued (pass as `after` to the adapters)."""
@@ -75,6 +75,11 @@ class Worker:
                 await asyncio.sleep(0)
                 continue
             wait = delivery.seconds_to_next()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.idle_seconds if wait is None else min(wait, self.idle_seconds)):
-                    await wake.wait()
+            delivery.sleeping_until = asyncio.get_running_loop().time() + (
+                self.idle_seconds if wait is None else min(wait, self.idle_seconds))
+            try:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout_at(delivery.sleeping_until):
+                        await wake.wait()
+            finally:
+                delivery.sleeping_until = None

@@ -70,6 +70,10 @@ class PendingRows:
             return head
         return None
 
+    def is_waiting(self, chat: str) -> bool:
+        """Say whether a chat is held or parked (its rows go when release() lets it)."""
+        return chat in self._waiting
+
     def take(self, message: OutboundMessage) -> None:
         """Remove a row returned by next_ready(); the chat's next row becomes its head."""
         chat = self._chats[message.recipient]

@@ -15,7 +15,7 @@ from bot.services.handle import handle
 from bot.store.tables import AUDIT, OUTBOX, PATIENT
 from bot.worker import delivery as delivery_module
 from bot.worker.delivery import DeliveryWorker
-from bot.worker.pace import RateLimits
+from bot.worker.pace import TICK_SECONDS, RateLimits
 from bot.worker.loop import Worker
 
 UNLIMITED = RateLimits(global_per_second=1000, global_burst=1000, per_chat_per_second=1000, per_chat_burst=1000)
@@ -103,6 +103,39 @@ def test_a_chat_keeps_its_pace_while_the_worker_forgets_the_chats_it_no_longer_s
     delivery.offer(None)
     drain(delivery)
     assert [text for _, text in sender.delivered] == ["first", "second"]  # the third waits ten seconds
+
+
+def test_a_chat_held_by_its_limit_goes_on_the_tick_and_wakes_the_sleeping_loop_only_when_it_must(make_services):
+    services = make_services()
+    for chat, text in (("31", "first"), ("31", "second"), ("32", "other chat")):
+        queue(services, chat, text, REPLY)
+    sender = FakeSender()
+    ten_a_second = RateLimits(global_per_second=1000, global_burst=1000, per_chat_per_second=10, per_chat_burst=1)
+    delivery = worker(services, sender, ten_a_second)
+
+    def offered(chat: str, text: str):
+        queue(services, chat, text, REPLY)
+        rows = services.store.outbox.messages(services.store.outbox.pending_ids("telegram"))
+        return [message for message in rows if message.payload["text"] == text]
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        await delivery.run_once()
+        await delivery.run_once()  # chat 31's second row must wait a tenth of a second: it waits for a tick
+        assert [text for _, text in sender.delivered] == ["first", "other chat"]
+        until = loop.time() + delivery.seconds_to_next()
+        assert abs(until - round(until / TICK_SECONDS) * TICK_SECONDS) < 1e-3
+        delivery.sleeping_until = until  # the loop sleeps until that tick
+        assert delivery.offer(offered("31", "third")) is False  # its chat goes on that tick anyway
+        assert delivery.offer(offered("33", "new chat")) is True  # may go now
+        delivery.sleeping_until = loop.time() + 5
+        assert delivery.offer(offered("32", "sooner")) is True  # free within a tick, before the loop would wake
+        delivery.sleeping_until = None
+        await asyncio.sleep(max(0.0, until - loop.time()))
+        await delivery.run_once()
+        assert sorted(text for _, text in sender.delivered[2:]) == ["new chat", "second", "sooner"]  # one pass
+
+    _LOOP.run_until_complete(run())
 
 
 def test_retry_after_holds_back_the_chat_until_then(make_services, clock):

@@ -96,6 +96,20 @@ def test_on_sqlite_writers_queue_at_begin_and_readers_never_wait(tmp_path):
         blocked.close()
 
 
+def test_on_sqlite_the_next_transaction_gets_the_connection_last_given_back(tmp_path):
+    # SQLite drops a connection's page cache when another connection has written since its last transaction:
+    # the loop's transactions keep to one connection and read their pages from memory.
+    engine = make_engine(f"sqlite:///{tmp_path / 'pool.db'}")
+    first, second = engine.connect(), engine.connect()
+    first_driver, second_driver = first.connection.driver_connection, second.connection.driver_connection
+    first.close()
+    second.close()
+    for _ in range(3):
+        with engine.begin() as conn:
+            assert conn.connection.driver_connection is second_driver
+    assert first_driver is not second_driver
+
+
 def test_the_clinic_can_end_the_screening_after_the_crisis_protocol(make_services, patient_chat, tmp_path):
     config = tmp_path / "clinic.toml"
     config.write_text((FIXTURES / "clinic.toml").read_text().replace('after_crisis = "continue"', 'after_crisis = "end"'))
