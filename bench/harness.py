@@ -112,19 +112,29 @@ def enroll_to_first_question(api, arrivals, chats: list[int], start: str) -> dic
     return first_questions
 
 
-def answer_in_closed_loop(api, arrivals, first_questions: dict[int, tuple[int, str]]) -> None:
-    """Press each chat's first answer, then the first answer of each next question as it arrives, until all finish."""
+def answer_in_closed_loop(api, arrivals, first_questions: dict[int, tuple[int, str]], patience: float = 3600) -> int:
+    """Press each chat's first answer, then the first answer of each next question as it arrives, until all finish
+    or `patience` seconds have passed; return how many answers the bot took (its next message arrived)."""
+    deadline = time.monotonic() + patience
     answered = dict.fromkeys(first_questions, 1)
     for chat, (message_id, data) in first_questions.items():
         api.user_presses(chat, message_id, data)
-    done = 0
+    done = taken = 0
     while done < len(first_questions):
-        message = arrivals.get(timeout=600)
+        try:
+            message = arrivals.get(timeout=min(600.0, max(0.0, deadline - time.monotonic())))
+        except queue.Empty:
+            if time.monotonic() >= deadline:
+                return taken
+            raise
         if message.text.startswith(FINISHED):
             done += 1
+            taken += 1
         elif question_number(message) == answered[message.chat_id] + 1:
             answered[message.chat_id] += 1
+            taken += 1
             api.user_presses(message.chat_id, message.message_id, message.buttons[0][1])
+    return taken
 
 
 def cpu_seconds(pid: int) -> tuple[float, float]:

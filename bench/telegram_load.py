@@ -57,8 +57,9 @@ def start_bot(kind: str, api: FakeBotApi, folder: Path, database_url: str) -> su
     return process
 
 
-def run(kind: str, patients: int, api: FakeBotApi, first_chat: int, database_url: str | None = None) -> dict:
-    """Enroll the patients, then time them answering a PHQ-9 in closed loop."""
+def run(kind: str, patients: int, api: FakeBotApi, first_chat: int, database_url: str | None = None,
+        patience: float = 3600) -> dict:
+    """Enroll the patients, then time them answering a PHQ-9 in closed loop (for at most `patience` seconds)."""
     chats = list(range(first_chat, first_chat + patients))
     with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as folder, \
             scratch_database(database_url if kind == "carebridge" else None, Path(folder), "load") as url:
@@ -68,7 +69,7 @@ def run(kind: str, patients: int, api: FakeBotApi, first_chat: int, database_url
             first_questions = enroll_to_first_question(api, arrivals, chats,
                                                        "/start c-bench" if kind == "carebridge" else "/start")
             cpu_before, started = cpu_seconds(process.pid), time.perf_counter()
-            answer_in_closed_loop(api, arrivals, first_questions)
+            answers = answer_in_closed_loop(api, arrivals, first_questions, patience)
             elapsed, cpu_after = time.perf_counter() - started, cpu_seconds(process.pid)
             user, system = cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]
         finally:
@@ -78,10 +79,11 @@ def run(kind: str, patients: int, api: FakeBotApi, first_chat: int, database_url
             except subprocess.TimeoutExpired:  # the baseline can take minutes to pickle 5,000 users
                 process.kill()
                 process.wait()
-    answers = patients * ITEMS
     return {"bot": kind, "patients": patients, "postgresql": url.startswith("postgresql"), "answers": answers,
+            "finished": answers == patients * ITEMS,
             "seconds": elapsed, "answers_per_s": answers / elapsed,
-            "cpu_ms_per_answer": (user + system) * 1000 / answers, "system_ms_per_answer": system * 1000 / answers}
+            "cpu_ms_per_answer": (user + system) * 1000 / answers if answers else float("inf"),
+            "system_ms_per_answer": system * 1000 / answers if answers else float("inf")}
 
 
 def main() -> None:
@@ -90,6 +92,9 @@ def main() -> None:
     parser.add_argument("--bots", default="baseline,carebridge")
     parser.add_argument("--rounds", type=int, default=1, help="run the bots by turns this many times; report medians "
                                                                 "(this machine's speed drifts between minutes)")
+    parser.add_argument("--patience", type=float, default=300,
+                        help="seconds a bot may take to answer; one that has not finished by then is stopped and "
+                             "measured over the answers it took (the baseline at 5,000 patients needs far longer)")
     parser.add_argument("--database-url", help="run CareBridge on PostgreSQL: a server and database to create "
                                                "each run's database beside (default: SQLite in a temporary folder)")
     args = parser.parse_args()
@@ -99,31 +104,37 @@ def main() -> None:
         for patients in [int(p) for p in args.patients.split(",")]:
             for _round in range(args.rounds):
                 for kind in args.bots.split(","):
-                    results.append(run(kind, patients, api, first_chat, args.database_url))
+                    results.append(run(kind, patients, api, first_chat, args.database_url, args.patience))
                     first_chat += patients
                     print_row(results[-1])
     summarise(results)
 
 
 def print_row(row: dict) -> None:
+    stopped = "" if row["finished"] else f"  (stopped after {row['seconds']:.0f} s: not finished, measured over the answers taken)"
     print(f"{row['bot']:<11} patients {row['patients']:>5}  answers {row['answers']:>6}  "
           f"{row['answers_per_s']:8.1f} answers/s  {row['cpu_ms_per_answer']:6.2f} CPU ms/answer "
           f"(of which system {row['system_ms_per_answer']:.2f})"
-          f"{' on PostgreSQL' if row['postgresql'] else ''}", flush=True)
+          f"{' on PostgreSQL' if row['postgresql'] else ''}{stopped}", flush=True)
 
 
 def summarise(results: list[dict]) -> None:
     """Print the ratio of CareBridge's CPU per answer to the baseline's (median of rounds), and the scaling."""
     cpu: dict[tuple[str, int], list[float]] = {}
+    stopped: set[tuple[str, int]] = set()
     for row in results:
         cpu.setdefault((row["bot"], row["patients"]), []).append(row["cpu_ms_per_answer"])
+        if not row["finished"]:
+            stopped.add((row["bot"], row["patients"]))
     counts = sorted({row["patients"] for row in results})
     for patients in counts:
         ours, theirs = cpu.get(("carebridge", patients)), cpu.get(("baseline", patients))
         if ours and theirs:
             ratios = [a / b for a, b in zip(ours, theirs, strict=True)]  # each round's pair ran minutes apart at most
             print(f"CPU per answer at {patients}: CareBridge / baseline = {statistics.median(ratios):.2f}"
-                  + (f" (median of {len(ratios)} rounds: {', '.join(f'{r:.2f}' for r in ratios)})" if len(ratios) > 1 else ""))
+                  + (f" (median of {len(ratios)} rounds: {', '.join(f'{r:.2f}' for r in ratios)})" if len(ratios) > 1 else "")
+                  + "".join(f"; {bot} stopped before it finished" for bot in ("baseline", "carebridge")
+                            if (bot, patients) in stopped))
     if len(counts) > 1 and ("carebridge", counts[0]) in cpu and ("carebridge", counts[-1]) in cpu:
         change = statistics.median(cpu[("carebridge", counts[-1])]) / statistics.median(cpu[("carebridge", counts[0])]) - 1
         print(f"CareBridge CPU per answer at {counts[-1]} vs {counts[0]} patients: {change:+.0%}")
