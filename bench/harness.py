@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import signal
@@ -112,10 +113,11 @@ def enroll_to_first_question(api, arrivals, chats: list[int], start: str) -> dic
     return first_questions
 
 
-def answer_in_closed_loop(api, arrivals, first_questions: dict[int, tuple[int, str]], patience: float = 3600) -> int:
+def answer_in_closed_loop(api, arrivals, first_questions: dict[int, tuple[int, str]],
+                          patience: float | None = None) -> int:
     """Press each chat's first answer, then the first answer of each next question as it arrives, until all finish
-    or `patience` seconds have passed; return how many answers the bot took (its next message arrived)."""
-    deadline = time.monotonic() + patience
+    (or `patience` seconds have passed, if given); return how many answers the bot took (its next message arrived)."""
+    deadline = math.inf if patience is None else time.monotonic() + patience
     answered = dict.fromkeys(first_questions, 1)
     for chat, (message_id, data) in first_questions.items():
         api.user_presses(chat, message_id, data)

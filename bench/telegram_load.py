@@ -57,8 +57,8 @@ def start_bot(kind: str, api: FakeBotApi, folder: Path, database_url: str) -> su
     return process
 
 
-def run(kind: str, patients: int, api: FakeBotApi, first_chat: int, database_url: str | None = None,
-        patience: float = 3600) -> dict:
+def run(kind: str, patients: int, api: FakeBotApi, first_chat: int, database_url: str | None,
+        patience: float) -> dict:
     """Enroll the patients, then time them answering a PHQ-9 in closed loop (for at most `patience` seconds)."""
     chats = list(range(first_chat, first_chat + patients))
     with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as folder, \
